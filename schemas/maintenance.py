@@ -1,0 +1,24 @@
+"""Maintenance events for #maintenance: planned work and what operators did by hand."""
+
+from datetime import datetime, timedelta
+
+from schemas.base import Event
+from schemas.types import Name, OperationResult, Text, Url
+
+
+class MaintenanceScheduled(Event, frozen=True):
+    service: Name
+    starts_at: datetime
+    duration: timedelta
+    description: Text
+    impact: Text | None = None
+    ticket: Url | None = None
+
+
+class ManualOperation(Event, frozen=True):
+    operator: Name
+    operation: Text
+    service: Name
+    result: OperationResult
+    server: Name | None = None
+    details: Text | None = None

@@ -1,0 +1,39 @@
+"""Periodic summaries: the design's dailySummary and systemHealth embed templates."""
+
+from datetime import date
+from decimal import Decimal
+
+from schemas.base import Event
+from schemas.types import Count, Millis, Name, Percent, check_decimal
+
+
+class DailySummary(Event, frozen=True):
+    day: date
+    pnl: Decimal
+    trades: Count
+    win_rate_pct: Percent
+    volume: Decimal
+    avg_latency_ms: Millis
+    uptime_pct: Percent
+    volume_unit: Name = "XRP"
+
+    def __post_init__(self) -> None:
+        check_decimal("pnl", self.pnl)
+        check_decimal("volume", self.volume, signed=False)
+
+
+class HealthSummary(Event, frozen=True):
+    services_up: Count
+    services_total: Count
+    avg_latency_ms: Millis
+    uptime_pct: Percent
+    memory_pct: Percent
+    cpu_pct: Percent
+    network_status: Name
+
+    def __post_init__(self) -> None:
+        if self.services_up > self.services_total:
+            raise ValueError(
+                f"`services_up` ({self.services_up}) cannot exceed "
+                f"`services_total` ({self.services_total})"
+            )

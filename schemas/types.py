@@ -1,0 +1,84 @@
+"""Constrained field types shared by every event kind.
+
+msgspec checks `Meta` constraints when bytes are decoded, so a bad event is rejected
+at the dispatcher with a path-naming error. Decimals cannot carry `Meta` bounds, so
+events check them in `__post_init__` (which also runs at construction) via `check_decimal`.
+"""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from msgspec import Meta
+
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+"""A short identifier: service, server, pair, strategy, repository, exchange."""
+
+Text = Annotated[str, Meta(min_length=1, max_length=1000)]
+"""Free text a human wrote or a system produced: reasons, errors, impact."""
+
+Url = Annotated[str, Meta(min_length=1, max_length=2000, pattern=r"^https?://")]
+
+Pair = Annotated[
+    str, Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9]+[/\-_][A-Za-z0-9]+$")
+]
+"""A trading pair such as ``XRP/USD``; the first part is the base asset."""
+
+CommitSha = Annotated[str, Meta(min_length=4, max_length=64, pattern=r"^[0-9a-fA-F]+$")]
+
+Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
+Percent = Annotated[float, Meta(ge=0.0, le=100.0)]
+Millis = Annotated[float, Meta(ge=0.0, le=86_400_000.0)]
+Count = Annotated[int, Meta(ge=0, le=2**53)]
+Ratio = Annotated[float, Meta(ge=0.0, le=1e6)]
+
+# Magnitudes beyond this are typing errors, and an unbounded exponent would make a
+# renderer format millions of digits (Decimal("1E+999999")).
+_MAX_ADJUSTED_EXPONENT = 15
+_MAX_DIGITS = 38
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class Action(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+    HOLD = "HOLD"
+    CLOSE = "CLOSE"
+
+
+class Trend(StrEnum):
+    RISING = "rising"
+    STABLE = "stable"
+    FALLING = "falling"
+
+
+class OperationResult(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    PARTIAL = "partial"
+    IN_PROGRESS = "in_progress"
+
+
+class ConnectionStatus(StrEnum):
+    RECONNECTING = "reconnecting"
+    RECONNECTED = "reconnected"
+    FAILED = "failed"
+
+
+def check_decimal(
+    name: str, value: Decimal, *, positive: bool = False, signed: bool = True
+) -> None:
+    """Reject NaN/Infinity, absurd magnitudes and (optionally) signs; message names the field."""
+    if not value.is_finite():
+        raise ValueError(f"`{name}` must be a finite decimal, got {value}")
+    digits = len(value.as_tuple().digits)
+    if value and (value.adjusted() > _MAX_ADJUSTED_EXPONENT or digits > _MAX_DIGITS):
+        raise ValueError(f"`{name}` is out of range (|x| < 1e16, at most 38 digits), got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value}")
+    if not signed and value < 0:
+        raise ValueError(f"`{name}` must be >= 0, got {value}")
