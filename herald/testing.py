@@ -26,7 +26,9 @@ def free_port() -> int:
         return port
 
 
-def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.01) -> None:
+def wait_until(
+    predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.01
+) -> None:
     """Poll `predicate` until truthy; raise TimeoutError naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -41,7 +43,9 @@ class RedisServer:
     def __init__(self, data_dir: Path, port: int | None = None, *, appendonly: bool = True) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise HeraldError("redis-server not found on PATH: install it (apt-get install redis-server)")
+            raise HeraldError(
+                "redis-server not found on PATH: install it (apt-get install redis-server)"
+            )
         self.binary = binary
         self.data_dir = data_dir
         self.port = port or free_port()
@@ -52,22 +56,25 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def client(self) -> "redis.Redis[bytes]":
+    def client(self) -> redis.Redis:
         return redis.Redis(port=self.port, socket_timeout=5)
 
     def start(self, timeout: float = 10.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-            "--save", "", "--appendonly", "yes" if self.appendonly else "no",
-            "--appendfsync", "everysec", "--daemonize", "no", "--logfile", "redis.log",
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir), "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
+            "--daemonize", "no", "--logfile", "redis.log",
         ]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._ready, timeout, f"redis-server on port {self.port}")
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise HeraldError(f"redis-server exited with {self.process.returncode}; see {self.data_dir}/redis.log")
+            raise HeraldError(
+                f"redis-server exited with {self.process.returncode}; see {self.data_dir}/redis.log"
+            )
         try:
             return bool(self.client().ping())
         except redis.RedisError:

@@ -196,11 +196,13 @@ class Publisher:
                 self._replay_spool()
             self._release_markers()
             self._publish_stats()
-            if records or markers:
+            if records or markers or self._queue:
                 continue
             if self._closing:
                 if self._spool.pending and self._redis_ok:
                     continue
+                self._stats_due = 0.0
+                self._publish_stats()  # final figures, so `dropped` outlives the process
                 return
             self._sleep()
 

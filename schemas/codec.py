@@ -25,7 +25,7 @@ def decode(data: bytes) -> Envelope:
         return _msgpack_decoder.decode(data)
     except msgspec.ValidationError as exc:
         raise InvalidEvent(f"invalid event: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:  # ValueError: bad UTF-8 inside a str
         raise InvalidEvent(f"undecodable event bytes ({len(data)} bytes): {exc}") from None
 
 
@@ -38,7 +38,7 @@ def from_json(data: bytes | str) -> Envelope:
         return _json_decoder.decode(data)
     except msgspec.ValidationError as exc:
         raise InvalidEvent(f"invalid event: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         raise InvalidEvent(f"undecodable event JSON: {exc}") from None
 
 
