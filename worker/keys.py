@@ -1,0 +1,42 @@
+"""Every Redis key Herald's engine uses, in one place (prefix `herald:`)."""
+
+from typing import Final
+
+GROUP: Final = "herald-dispatch"
+"""The consumer group every dispatcher joins on each lane's stream."""
+
+DLQ: Final = "herald:dlq"
+"""Hash: dead-letter id -> msgpack DeadLetter."""
+DLQ_INDEX: Final = "herald:dlq:index"
+"""Sorted set: dead-letter id scored by time of death, for listing newest first."""
+STATS: Final = "herald:stats"
+"""Hash of engine-wide counters (events in, deduped, folded, delivered, ...)."""
+FOLDS: Final = "herald:folds"
+"""Set of live fold keys, so a recovery can close every window at once."""
+DELIVERED_LOG: Final = "herald:delivered"
+"""Capped stream of (event id, channel, message id) for tracing and accounting."""
+
+
+def outbox(channel: str) -> str:
+    return f"herald:outbox:{channel}"
+
+
+def channel_state(channel: str) -> str:
+    """Hash: retry_at, attempts, dead (reason), last_error, delivered, requests, ..."""
+    return f"herald:channel:{channel}"
+
+
+def flush_lock(channel: str) -> str:
+    return f"herald:lock:{channel}"
+
+
+def flush_queued(channel: str) -> str:
+    return f"herald:queued:{channel}"
+
+
+def seen(bucket: int) -> str:
+    return f"herald:seen:{bucket}"
+
+
+def fold(kind: str, key: str) -> str:
+    return f"herald:fold:{kind}:{key}"
