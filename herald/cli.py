@@ -14,9 +14,12 @@ from herald.errors import HeraldError
 from herald.redact import RedactingFilter, redact
 
 # Modules are imported lazily by name so `herald publish` does not pay for aiohttp etc.
-SUBCOMMANDS: dict[str, str] = {
-    "publish": "herald.publish_cli",
-    "sandbox": "sandbox.cli",
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "publish": ("herald.publish_cli", "add_parser"),
+    "dispatch": ("herald.engine_cli", "add_dispatch"),
+    "worker": ("herald.engine_cli", "add_worker"),
+    "dlq": ("herald.engine_cli", "add_dlq"),
+    "sandbox": ("sandbox.cli", "add_parser"),
 }
 
 
@@ -27,15 +30,17 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "rq.worker", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="herald", description="Trading-system events to Discord.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = argv[0] if argv and argv[0] in SUBCOMMANDS else None
-    for name, module in SUBCOMMANDS.items():
+    for name, (module, function) in SUBCOMMANDS.items():
         if wanted is None or name == wanted:
-            importlib.import_module(module).add_parser(sub)
+            getattr(importlib.import_module(module), function)(sub)
         else:
             sub.add_parser(name, help=f"see `herald {name} --help`")
     return parser

@@ -1,0 +1,230 @@
+"""`herald dispatch`, `herald worker` and `herald dlq`: the engine's commands."""
+
+import argparse
+import base64
+import json
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from herald.durations import parse_duration
+from herald.errors import HeraldError
+from herald.redact import redact
+from schemas.codec import decode, to_builtins
+from worker.config import Settings, load
+from worker.dlq import DeadLetter, DeadLetterQueue
+
+Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="herald.toml path (default: $HERALD_CONFIG or ./herald.toml)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def add_dispatch(sub: Sub) -> None:  # type: ignore[valid-type]
+    p = sub.add_parser("dispatch", help="read the event streams into per-channel outboxes")  # type: ignore[attr-defined]
+    _common(p)
+    p.add_argument("--name", help="consumer name (stable across restarts; default: hostname)")
+    p.add_argument("--drain", action="store_true", help="exit once the streams are empty")
+    p.set_defaults(func=_dispatch)
+
+
+def add_worker(sub: Sub) -> None:  # type: ignore[valid-type]
+    p = sub.add_parser("worker", help="RQ workers that deliver outboxes to Discord")  # type: ignore[attr-defined]
+    _common(p)
+    p.add_argument("-n", "--workers", type=int, default=6, help="worker processes (default 6)")
+    p.add_argument("--name", help="worker name (with -n 1)")
+    p.add_argument("--burst", action="store_true", help="exit when the queues are empty (-n 1)")
+    p.set_defaults(func=_worker)
+
+
+def add_dlq(sub: Sub) -> None:  # type: ignore[valid-type]
+    p = sub.add_parser("dlq", help="inspect, replay, drop and export dead letters")  # type: ignore[attr-defined]
+    _common(p)
+    dsub = p.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    ls = dsub.add_parser("ls", help="list dead letters, newest first")
+    _filters(ls)
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_dlq_ls)
+    show = dsub.add_parser("show", help="one dead letter in full, with its decoded event")
+    show.add_argument("id")
+    show.set_defaults(func=_dlq_show)
+    replay = dsub.add_parser("replay", help="put dead letters back on their channel (skips dedupe)")
+    _selection(replay)
+    replay.add_argument("--dry-run", action="store_true", help="say what would be replayed")
+    replay.set_defaults(func=_dlq_replay)
+    drop = dsub.add_parser("drop", help="delete dead letters for good")
+    _selection(drop)
+    drop.set_defaults(func=_dlq_drop)
+    export = dsub.add_parser("export", help="write dead letters as JSON Lines (raw bytes base64)")
+    export.add_argument("--jsonl", metavar="FILE", default="-", help="output file (default stdout)")
+    _filters(export)
+    export.set_defaults(func=_dlq_export)
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel")
+    p.add_argument("--kind")
+    p.add_argument("--reason", help="substring of the reason")
+    p.add_argument("--since", help="age (e.g. 2h) or ISO time")
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--all", action="store_true")
+    _filters(p)
+
+
+# -- runners --------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(args.config)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from worker.service import run_dispatcher
+
+    run_dispatcher(_settings(args), name=args.name, drain=args.drain)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from worker.service import run_pool, run_worker
+
+    settings = _settings(args)
+    if args.workers < 1:
+        raise HeraldError("-n/--workers must be at least 1")
+    if args.workers == 1:
+        run_worker(settings, name=args.name, burst=args.burst)
+        return 0
+    passthrough = ["--log-level", args.log_level] + (
+        ["--config", args.config] if args.config else []
+    )
+    return run_pool(args.workers, passthrough)
+
+
+def _queue(args: argparse.Namespace) -> DeadLetterQueue:
+    settings = _settings(args)
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise HeraldError(f"cannot reach Redis at {redact(settings.redis_url)}: {exc}") from None
+    return DeadLetterQueue(client)
+
+
+def _matching(queue: DeadLetterQueue, args: argparse.Namespace) -> Iterable[DeadLetter]:
+    since_ms = _since_ms(args.since) if args.since else None
+    for entry in queue.entries():
+        if args.channel and entry.channel != args.channel:
+            continue
+        if args.kind and entry.kind != args.kind:
+            continue
+        if args.reason and args.reason.lower() not in entry.reason.lower():
+            continue
+        if since_ms is not None and entry.last_failed_ms < since_ms:
+            continue
+        yield entry
+
+
+def _selected(queue: DeadLetterQueue, args: argparse.Namespace) -> list[DeadLetter]:
+    if args.ids:
+        return [queue.get(i) for i in args.ids]
+    if not (args.all or args.channel or args.kind or args.reason or args.since):
+        raise HeraldError("say which dead letters: IDs, --all, or a filter such as --channel")
+    return list(_matching(queue, args))
+
+
+def _dlq_ls(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    rows = [e for _, e in zip(range(args.limit), _matching(queue, args), strict=False)]
+    if args.json:
+        print(json.dumps([e.summary() for e in rows], indent=1))
+        return 0
+    print(f"{len(queue)} dead letters" + (f", showing {len(rows)}" if rows else ""))
+    for e in rows:
+        when = _when(e.last_failed_ms)
+        print(f"{e.id}  {when}  {e.channel or '-':16} {e.kind or '?':22} {e.reason[:90]}")
+    return 0
+
+
+def _dlq_show(args: argparse.Namespace) -> int:
+    entry = _queue(args).get(args.id)
+    print(json.dumps(_export_row(entry), indent=1, ensure_ascii=False))
+    return 0
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    entries = _selected(queue, args)
+    stuck = [e for e in entries if e.channel is None]
+    ready = [e for e in entries if e.channel is not None]
+    if args.dry_run:
+        for e in ready:
+            print(f"would replay {e.id} ({e.kind}, event {e.event_id}) to #{e.channel}")
+    else:
+        queue.replay(ready)
+        print(f"replayed {len(ready)} dead letters")
+    if stuck:
+        print(
+            f"{len(stuck)} cannot be replayed: they never decoded into an event "
+            "(inspect with `herald dlq show ID`, then `herald dlq drop`)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _dlq_drop(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    print(f"dropped {queue.drop([e.id for e in _selected(queue, args)])} dead letters")
+    return 0
+
+
+def _dlq_export(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    out = sys.stdout if args.jsonl == "-" else open(args.jsonl, "w")  # noqa: SIM115
+    try:
+        count = 0
+        for entry in _matching(queue, args):
+            out.write(json.dumps(_export_row(entry), ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"exported {count} dead letters", file=sys.stderr)
+    return 0
+
+
+def _export_row(entry: DeadLetter) -> dict[str, Any]:
+    row = entry.summary()
+    row["raw_base64"] = base64.b64encode(entry.raw).decode()
+    try:
+        row["event"] = to_builtins(decode(entry.raw))
+    except HeraldError:
+        row["event"] = None
+    return row
+
+
+def _since_ms(text: str) -> int:
+    try:
+        return int(datetime.fromisoformat(text).timestamp() * 1000)
+    except ValueError:
+        pass
+    try:
+        age = parse_duration(text)
+    except ValueError as exc:
+        raise HeraldError(f"--since: {exc}") from None
+    if isinstance(age, str):
+        raise HeraldError(f"--since: use an age like 2h or an ISO time, got {text!r}")
+    return int((time.time() - age.total_seconds()) * 1000)
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")

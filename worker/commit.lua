@@ -1,0 +1,94 @@
+-- Hand a batch of stream entries on, atomically: dedupe by event id, fold repeated
+-- alerts, push to outboxes or the dead-letter queue, count, and XACK. Because it is one
+-- script, a dispatcher killed at any point leaves every entry either fully handed on and
+-- acknowledged, or untouched and pending (to be read again).
+--
+-- KEYS: 1 stream, 2 seen (current bucket), 3 seen (previous bucket), 4 DLQ hash,
+--       5 DLQ index, 6 stats hash, 7 live fold keys set
+-- ARGV: 1 group, 2 now (ms), 3 seen TTL (ms), then ops:
+--   'D', entry id, dead-letter id, dead-letter record, channel or ''
+--   'E', entry id, event id, kind, fold key or '', fold window (ms),
+--        n, close key * n, m, outbox key * m, raw envelope
+local stream, group = KEYS[1], ARGV[1]
+local now, seen_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local counts = {}
+local function count(name, n)
+  counts[name] = (counts[name] or 0) + (n or 1)
+end
+local acks = {}
+local i = 4
+while i <= #ARGV do
+  local op = ARGV[i]
+  if op == 'D' then
+    redis.call('HSET', KEYS[4], ARGV[i + 2], ARGV[i + 3])
+    redis.call('ZADD', KEYS[5], now, ARGV[i + 2])
+    count('dead_lettered')
+    if ARGV[i + 4] ~= '' then
+      redis.call('HINCRBY', 'herald:channel:' .. ARGV[i + 4], 'dead_lettered', 1)
+    end
+    acks[#acks + 1] = ARGV[i + 1]
+    i = i + 5
+  else
+    local entry, event_id, kind = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    local fkey, window = ARGV[i + 4], tonumber(ARGV[i + 5])
+    local n = tonumber(ARGV[i + 6])
+    local closes = {}
+    for j = 1, n do closes[j] = ARGV[i + 6 + j] end
+    i = i + 7 + n
+    local m = tonumber(ARGV[i])
+    local outboxes = {}
+    for j = 1, m do outboxes[j] = ARGV[i + j] end
+    local raw = ARGV[i + m + 1]
+    i = i + m + 2
+    acks[#acks + 1] = entry
+    count('in:' .. kind)
+    if redis.call('SISMEMBER', KEYS[3], event_id) == 1
+        or redis.call('SADD', KEYS[2], event_id) == 0 then
+      count('duplicates')
+    else
+      for _, key in ipairs(closes) do
+        if key == '*' then
+          local live = redis.call('SMEMBERS', KEYS[7])
+          for _, k in ipairs(live) do redis.call('DEL', k) end
+          redis.call('DEL', KEYS[7])
+        else
+          redis.call('DEL', key)
+          redis.call('SREM', KEYS[7], key)
+        end
+      end
+      local folded, since, suppressed = 0, 0, false
+      if fkey ~= '' then
+        local st = redis.call('HMGET', fkey, 'last', 'count', 'since')
+        local last = tonumber(st[1])
+        if last and now - last < window then
+          if tonumber(st[2] or '0') == 0 then redis.call('HSET', fkey, 'since', now) end
+          redis.call('HINCRBY', fkey, 'count', 1)
+          suppressed = true
+          count('folded')
+          count('folded:' .. kind)
+        else
+          folded, since = tonumber(st[2] or '0'), tonumber(st[3] or '0')
+          redis.call('HSET', fkey, 'last', now, 'count', 0, 'since', 0)
+          redis.call('PEXPIRE', fkey, math.max(window * 2, 86400000))
+          redis.call('SADD', KEYS[7], fkey)
+        end
+      end
+      if not suppressed then
+        local item = 'H1:' .. folded .. ':' .. since .. ':' .. now .. ':0|' .. raw
+        for _, outbox in ipairs(outboxes) do
+          redis.call('RPUSH', outbox, item)
+          count('queued:' .. string.sub(outbox, 15))
+        end
+        if m == 0 then count('unrouted') end
+      end
+    end
+  end
+end
+if #acks > 0 then
+  redis.call('XACK', stream, group, unpack(acks))
+end
+redis.call('PEXPIRE', KEYS[2], seen_ttl * 2)
+for name, n in pairs(counts) do
+  redis.call('HINCRBY', KEYS[6], name, n)
+end
+return #acks

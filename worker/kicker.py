@@ -1,0 +1,71 @@
+"""Makes sure every channel with work has exactly one flush job queued or running.
+
+The schedule lives in Redis: a channel's `retry_at` (backoff or throttling) and its
+lock lease. A dead worker's lease expires within seconds, and the next sweep queues a
+fresh job, so recovery never waits for RQ's 10-minute maintenance pass.
+"""
+
+import time
+from collections.abc import Iterable
+from typing import Final
+
+import redis
+from rq import Queue
+
+from worker import keys
+from worker.channels import CRITICAL_ALERTS, MARKET_DATA
+from worker.config import Settings
+
+QUEUE_CRITICAL: Final = "herald-critical"
+QUEUE_DEFAULT: Final = "herald-default"
+QUEUE_BULK: Final = "herald-bulk"
+QUEUES: Final = (QUEUE_CRITICAL, QUEUE_DEFAULT, QUEUE_BULK)
+"""In priority order: RQ workers take from the first non-empty queue."""
+QUEUED_TTL_S: Final = 60
+JOB_TIMEOUT_S: Final = 120
+
+
+def queue_for(channel: str) -> str:
+    if channel == CRITICAL_ALERTS:
+        return QUEUE_CRITICAL
+    return QUEUE_BULK if channel == MARKET_DATA else QUEUE_DEFAULT
+
+
+class Kicker:
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.redis = client
+        self.settings = settings
+        self._queues = {name: Queue(name, connection=client) for name in QUEUES}
+
+    def kick(self, channels: Iterable[str]) -> int:
+        """Queue a flush job for each channel that needs one now; returns how many."""
+        return sum(1 for channel in channels if self._maybe_enqueue(channel))
+
+    def sweep(self) -> int:
+        """Check every channel: backlog, due retries, and leases of dead workers."""
+        pipe = self.redis.pipeline(transaction=False)
+        for channel in self.settings.channels:
+            pipe.llen(keys.outbox(channel))
+        lengths = pipe.execute()
+        busy = [c for c, n in zip(self.settings.channels, lengths, strict=True) if n]
+        return self.kick(busy)
+
+    def _maybe_enqueue(self, channel: str) -> bool:
+        if self.settings.channels[channel].webhook_url is None:
+            return False  # kept in the outbox; `herald status` shows it
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(keys.flush_lock(channel))
+        pipe.hget(keys.channel_state(channel), "retry_at")
+        locked, retry_at = pipe.execute()
+        if locked or (retry_at and float(retry_at) > time.time()):
+            return False
+        if not self.redis.set(keys.flush_queued(channel), 1, nx=True, ex=QUEUED_TTL_S):
+            return False
+        self._queues[queue_for(channel)].enqueue(
+            "worker.flush.flush_channel",
+            channel,
+            job_timeout=JOB_TIMEOUT_S,
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+        )
+        return True

@@ -1,0 +1,40 @@
+-- Settle the head of a channel's outbox after one request, if we still hold its lock:
+-- pop what was handled, put back what must be resent, dead-letter what cannot be
+-- delivered, log what was delivered. Atomic, so a crash never half-applies a result.
+--
+-- KEYS: 1 outbox, 2 lock, 3 DLQ hash, 4 DLQ index, 5 stats, 6 channel state, 7 delivered log
+-- ARGV: 1 lock token, 2 now (ms), 3 channel, 4 message id or '', 5 digest ('1' or '0'),
+--       6 n to pop, 7 k to keep, keep * k, d, (dead id, record) * d, e, event id * e
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return -1
+end
+local now, channel, message_id, digest = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local n, k = tonumber(ARGV[6]), tonumber(ARGV[7])
+if n > 0 then redis.call('LPOP', KEYS[1], n) end
+for i = k, 1, -1 do redis.call('LPUSH', KEYS[1], ARGV[7 + i]) end
+local i = 8 + k
+local d = tonumber(ARGV[i])
+for j = 1, d do
+  local id, record = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
+  redis.call('HSET', KEYS[3], id, record)
+  redis.call('ZADD', KEYS[4], now, id)
+end
+if d > 0 then
+  redis.call('HINCRBY', KEYS[5], 'dead_lettered', d)
+  redis.call('HINCRBY', KEYS[6], 'dead_lettered', d)
+end
+i = i + 2 * d + 1
+local e = tonumber(ARGV[i])
+for j = 1, e do
+  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 200000, '*',
+    'e', ARGV[i + j], 'c', channel, 'm', message_id, 'd', digest, 't', now)
+end
+if e > 0 then
+  local what = digest == '1' and 'digested' or 'delivered'
+  redis.call('HINCRBY', KEYS[5], what, e)
+  redis.call('HINCRBY', KEYS[6], what, e)
+  redis.call('HINCRBY', KEYS[5], 'messages', 1)
+  redis.call('HINCRBY', KEYS[6], 'messages', 1)
+  redis.call('HSET', KEYS[6], 'last_delivered_ms', now)
+end
+return 1
