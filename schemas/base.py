@@ -1,10 +1,14 @@
 """The base every event kind derives from, and the metadata each kind declares."""
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
 import msgspec
+
+from schemas.types import check_decimal, check_duration
 
 
 class Severity(StrEnum):
@@ -42,6 +46,23 @@ class Event(
 
     default_severity: ClassVar[Severity] = Severity.INFO
     bulk: ClassVar[bool] = False
+    positive: ClassVar[tuple[str, ...]] = ()
+    """Decimal fields that must be > 0 (prices, amounts)."""
+    unsigned: ClassVar[tuple[str, ...]] = ()
+    """Decimal fields that must be >= 0 (volumes, exposure)."""
+
+    def __post_init__(self) -> None:
+        """Checks msgspec's `Meta` cannot express: every decimal finite and of sane size
+        (plus the kind's sign rules), every duration non-negative and under a year.
+        Runs at construction and at decode, so the error reaches whoever made the event."""
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, Decimal):
+                check_decimal(
+                    name, value, positive=name in self.positive, signed=name not in self.unsigned
+                )
+            elif isinstance(value, timedelta):
+                check_duration(name, value)
 
     @classmethod
     def kind(cls) -> str:

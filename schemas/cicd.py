@@ -1,7 +1,9 @@
 """CI/CD and deployment events (the catalogue's section 1 and the workflow's steps)."""
 
 from datetime import timedelta
-from typing import ClassVar
+from typing import Annotated, ClassVar
+
+from msgspec import Meta
 
 from schemas.base import Event, Severity
 from schemas.types import CommitSha, Name, Text, Url
@@ -20,7 +22,7 @@ class BuildSuccess(Event, frozen=True):
     repository: Name
     commit: CommitSha
     duration: timedelta
-    artifacts: tuple[Url, ...] = ()
+    artifacts: Annotated[tuple[Url, ...], Meta(max_length=25)] = ()
     branch: Name | None = None
 
 

@@ -13,13 +13,12 @@ from msgspec import Meta
 from schemas.base import Lane, Severity
 from schemas.catalog import AnyEvent
 from schemas.ids import EVENT_ID_PATTERN, new_event_id
-from schemas.types import Name
+from schemas.types import Name, UtcDatetime
 
 SCHEMA_VERSION: Final = 1
 
 EventId = Annotated[str, Meta(pattern=EVENT_ID_PATTERN)]
 DedupKey = Annotated[str, Meta(min_length=1, max_length=200)]
-UtcDatetime = Annotated[datetime, Meta(tz=True)]
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

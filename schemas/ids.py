@@ -11,7 +11,7 @@ import random
 import re
 import time
 
-EVENT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+EVENT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 _EVENT_ID_RE = re.compile(EVENT_ID_PATTERN)
 
 _counter = itertools.count()

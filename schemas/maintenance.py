@@ -1,14 +1,14 @@
 """Maintenance events for #maintenance: planned work and what operators did by hand."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from schemas.base import Event
-from schemas.types import Name, OperationResult, Text, Url
+from schemas.types import Name, OperationResult, Text, Url, UtcDatetime
 
 
 class MaintenanceScheduled(Event, frozen=True):
     service: Name
-    starts_at: datetime
+    starts_at: UtcDatetime
     duration: timedelta
     description: Text
     impact: Text | None = None

