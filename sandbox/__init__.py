@@ -1,0 +1,9 @@
+"""A local stand-in for Discord's Execute Webhook endpoint, for tests, rehearsals and demos.
+
+Import-light on purpose: Herald's main job calls `channel_webhooks` to point its
+channels at a running sandbox without importing aiohttp or jsonschema.
+"""
+
+from sandbox.webhooks import HERALD_CHANNELS, channel_webhooks
+
+__all__ = ["HERALD_CHANNELS", "channel_webhooks"]
