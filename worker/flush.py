@@ -49,6 +49,7 @@ MAX_RUN_S: Final = 20.0
 SHORT_WAIT_S: Final = 2.5
 LEASE_MS: Final = 10_000
 CLOUDFLARE_PAUSE_S: Final = 60.0
+WINDOW_MARGIN_S: Final = 0.25
 
 stop_requested = threading.Event()
 """Set by the worker on SIGTERM: finish the request in flight, then return."""
@@ -73,7 +74,12 @@ class Engine:
     def create(
         cls, client: Redis, settings: Settings, discord: DiscordClient | None = None
     ) -> "Engine":
-        windows = [Window(limit, seconds) for limit, seconds in settings.rate_windows]
+        # Each window is a little longer than Discord's: our clock starts at reserve() and
+        # Discord's at arrival, so network jitter could otherwise squeeze N+1 sends into
+        # Discord's window (seen as occasional 429s in the 5,000-event burst test).
+        windows = [
+            Window(limit, seconds + WINDOW_MARGIN_S) for limit, seconds in settings.rate_windows
+        ]
         return cls(
             redis=client,
             settings=settings,
