@@ -65,7 +65,11 @@ def run_worker(settings: Settings, *, name: str | None = None, burst: bool = Fal
     """One RQ worker in this process, serving the flush queues in priority order."""
     client = redis.Redis.from_url(settings.redis_url)
     flush.install(flush.Engine.create(client, settings))
-    worker = FlushWorker(list(QUEUES), connection=client, name=name)
+    # RQ refuses a name whose registration is still alive, and a SIGKILLed worker's stays
+    # for its TTL (420 s): the pid keeps a restarted slot from colliding with its corpse.
+    worker = FlushWorker(
+        list(QUEUES), connection=client, name=f"{name}.{os.getpid()}" if name else None
+    )
     worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
 
 
