@@ -4,7 +4,7 @@
 -- acknowledged, or untouched and pending (to be read again).
 --
 -- KEYS: 1 stream, 2 seen (current bucket), 3 seen (previous bucket), 4 DLQ hash,
---       5 DLQ index, 6 stats hash, 7 live fold keys set
+--       5 DLQ index, 6 stats hash, 7 live fold keys set, 8 ledger
 -- ARGV: 1 group, 2 now (ms), 3 seen TTL (ms), then ops:
 --   'D', entry id, dead-letter id, dead-letter record, channel or ''
 --   'E', entry id, event id, kind, fold key or '', fold window (ms),
@@ -16,6 +16,9 @@ local function count(name, n)
   counts[name] = (counts[name] or 0) + (n or 1)
 end
 local acks = {}
+local function ledger(event_id, outcome)
+  redis.call('XADD', KEYS[8], 'MAXLEN', '~', 1000000, '*', 'e', event_id, 'o', outcome, 't', now)
+end
 local i = 4
 while i <= #ARGV do
   local op = ARGV[i]
@@ -45,6 +48,7 @@ while i <= #ARGV do
     if redis.call('SISMEMBER', KEYS[3], event_id) == 1
         or redis.call('SADD', KEYS[2], event_id) == 0 then
       count('duplicates')
+      ledger(event_id, 'duplicate')
     else
       for _, key in ipairs(closes) do
         if key == '*' then
@@ -64,6 +68,7 @@ while i <= #ARGV do
           if tonumber(st[2] or '0') == 0 then redis.call('HSET', fkey, 'since', now) end
           redis.call('HINCRBY', fkey, 'count', 1)
           suppressed = true
+          ledger(event_id, 'folded')
           count('folded')
           count('folded:' .. kind)
         else

@@ -200,6 +200,7 @@ class Dispatcher:
                 keys.DLQ_INDEX,
                 keys.STATS,
                 keys.FOLDS,
+                keys.LEDGER,
             ],
             args=[keys.GROUP, now_ms, ttl_ms, *args],
         )

@@ -411,7 +411,7 @@ class Flush:
                 keys.DLQ_INDEX,
                 keys.STATS,
                 self.state_key,
-                keys.DELIVERED_LOG,
+                keys.LEDGER,
             ],
             args=args,
         )

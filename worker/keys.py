@@ -13,8 +13,11 @@ STATS: Final = "herald:stats"
 """Hash of engine-wide counters (events in, deduped, folded, delivered, ...)."""
 FOLDS: Final = "herald:folds"
 """Set of live fold keys, so a recovery can close every window at once."""
-DELIVERED_LOG: Final = "herald:delivered"
-"""Capped stream of (event id, channel, message id) for tracing and accounting."""
+LEDGER: Final = "herald:ledger"
+"""Capped stream of what became of each event id: `o` = delivered, digested, folded or
+duplicate (dead letters are in the DLQ), with channel `c`, message id `m`, time `t`.
+Lets an operator (or the chaos suite) account for every published event."""
+LEDGER_MAXLEN: Final = 1_000_000
 
 
 def outbox(channel: str) -> str:

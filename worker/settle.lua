@@ -2,7 +2,7 @@
 -- pop what was handled, put back what must be resent, dead-letter what cannot be
 -- delivered, log what was delivered. Atomic, so a crash never half-applies a result.
 --
--- KEYS: 1 outbox, 2 lock, 3 DLQ hash, 4 DLQ index, 5 stats, 6 channel state, 7 delivered log
+-- KEYS: 1 outbox, 2 lock, 3 DLQ hash, 4 DLQ index, 5 stats, 6 channel state, 7 ledger
 -- ARGV: 1 lock token, 2 now (ms), 3 channel, 4 message id or '', 5 digest ('1' or '0'),
 --       6 n to pop, 7 k to keep, keep * k, d, (dead id, record) * d, e, event id * e
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
@@ -25,12 +25,12 @@ if d > 0 then
 end
 i = i + 2 * d + 1
 local e = tonumber(ARGV[i])
+local what = digest == '1' and 'digested' or 'delivered'
 for j = 1, e do
-  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 200000, '*',
-    'e', ARGV[i + j], 'c', channel, 'm', message_id, 'd', digest, 't', now)
+  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 1000000, '*',
+    'e', ARGV[i + j], 'o', what, 'c', channel, 'm', message_id, 't', now)
 end
 if e > 0 then
-  local what = digest == '1' and 'digested' or 'delivered'
   redis.call('HINCRBY', KEYS[5], what, e)
   redis.call('HINCRBY', KEYS[6], what, e)
   redis.call('HINCRBY', KEYS[5], 'messages', 1)

@@ -164,6 +164,6 @@ def test_market_data_backlog_collapses_into_digests(engine):
     assert len(messages) <= 10  # instead of 200 messages at 30 a minute
     footers = " ".join(e["footer"]["text"] for m in messages for e in m["embeds"])
     assert ids[0] in footers  # a digest names the first event id it covers
-    logged = {fields[b"e"].decode() for _, fields in r.xrange(keys.DELIVERED_LOG)}
+    logged = {fields[b"e"].decode() for _, fields in r.xrange(keys.LEDGER)}
     assert logged == set(ids)  # every event id accounted for, delivered or digested
     assert engine.sandbox.stats()["rate_limited"] == 0
