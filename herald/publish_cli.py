@@ -6,6 +6,7 @@ for Redis to accept the event and fails loudly: a CI step should go red, not spo
 """
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -68,6 +69,12 @@ def _add_kind(
     )
     meta.add_argument("--dedup-key", help="override the dispatcher's dedupe key for this event")
     meta.add_argument("--redis-url", help=f"default: $HERALD_REDIS_URL or {DEFAULT_REDIS_URL}")
+    meta.add_argument(
+        "--direct",
+        action="store_true",
+        help="skip Redis: render and post straight to the channel webhooks (HERALD_WEBHOOK_*)",
+    )
+    meta.add_argument("--config", help="herald.toml, for --direct (routes, webhooks)")
     meta.add_argument(
         "--timeout", type=float, default=5.0, help="seconds to wait for Redis (default 5)"
     )
@@ -136,6 +143,13 @@ def run(args: argparse.Namespace) -> int:
         dedup_key=args.dedup_key,
         now_ns=time.time_ns(),
     )
+    if args.direct:
+        from herald.direct import post
+        from worker.config import load
+
+        post(envelope, load(args.config))
+        print(to_json(envelope).decode() if args.print_json else envelope.id)
+        return 0
     url = args.redis_url or _env_url()
     client = redis.Redis.from_url(
         url, socket_timeout=args.timeout, socket_connect_timeout=args.timeout
@@ -160,6 +174,4 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _env_url() -> str:
-    import os
-
     return os.environ.get("HERALD_REDIS_URL", DEFAULT_REDIS_URL)

@@ -1,0 +1,166 @@
+"""`herald publish KIND --field ...` for every kind, its errors, and `--direct`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from herald.cli import main
+from producer import PAYLOAD_FIELD, stream_key
+from schemas import EVENT_TYPES, decode
+from tests.factories import sample_events
+
+HERALD = str(Path(sys.executable).with_name("herald"))
+
+
+def cli_args(event) -> list[str]:
+    """The command line that publishes `event`: one flag per field, lists repeated."""
+    fields = msgspec.to_builtins(event)
+    kind = fields.pop("kind")
+    args = [kind.replace("_", "-")]
+    for name, value in fields.items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            args += ["--" + name.replace("_", "-"), str(item)]
+    return args
+
+
+def test_every_kind_round_trips_through_the_cli(redis_server, capsys):
+    events = sample_events()
+    assert {type(e) for e in events} == set(EVENT_TYPES)
+    for event in events:
+        code = main(
+            ["publish", *cli_args(event), "--redis-url", redis_server.url, "--source", "ci"]
+        )
+        assert code == 0, event
+        event_id = capsys.readouterr().out.strip()
+        assert stream_key(decode_last(redis_server, event_id).lane)
+    # every event arrived, decoding to exactly what was passed on the command line
+    received = []
+    for lane in ("critical", "normal", "bulk"):
+        received += [
+            decode(f[PAYLOAD_FIELD])
+            for _, f in redis_server.client().xrange(f"herald:events:{lane}")
+        ]
+    assert sorted(type(e.event).__name__ for e in received) == sorted(
+        type(e).__name__ for e in events
+    )
+    by_kind = {e.kind: e.event for e in received}
+    for event in events:
+        assert by_kind[event.kind()] == event
+    assert all(e.source == "ci" for e in received)
+
+
+def decode_last(redis_server, event_id: str):
+    for lane in ("critical", "normal", "bulk"):
+        for _, fields in redis_server.client().xrange(f"herald:events:{lane}"):
+            envelope = decode(fields[PAYLOAD_FIELD])
+            if envelope.id == event_id:
+                return envelope
+    raise AssertionError(f"{event_id} not in any stream")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--commit", "xyz!"], "--commit: Expected `str` matching regex"),
+        (["--duration", "9x3s"], "--duration: not a duration: '9x3s'"),
+        (["--artifacts", "ftp://x"], "--artifacts: Expected `str` matching regex"),
+        (["--duration", "-PT5S"], "--duration: must be between 0 and 366 days"),
+    ],
+)
+def test_bad_input_fails_with_one_line_naming_the_flag(redis_server, args, message):
+    base = {"--repository": "org/repo", "--commit": "abc1234", "--duration": "93s"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [f"{flag}={value}" for flag, value in base.items()]
+    done = subprocess.run(
+        [HERALD, "publish", "build-success", *flat, "--redis-url", redis_server.url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_redis_fails_clearly_without_the_password():
+    done = subprocess.run(
+        [
+            HERALD,
+            "publish",
+            "build-success",
+            "--repository",
+            "org/repo",
+            "--commit",
+            "abc1234",
+            "--duration",
+            "93s",
+            "--redis-url",
+            "redis://:hunter2@127.0.0.1:1/0",
+            "--timeout",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "cannot reach Redis at redis://:***@127.0.0.1:1/0" in done.stderr
+    assert "hunter2" not in done.stderr
+
+
+def test_missing_required_field_is_an_argparse_error():
+    done = subprocess.run(
+        [HERALD, "publish", "trade-executed", "--pair", "XRP/USD"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "the following arguments are required: --side, --amount" in done.stderr
+
+
+def test_direct_posts_through_the_renderer_and_waits_out_a_429(tmp_path):
+    from sandbox.testing import run_sandbox
+
+    with run_sandbox() as sandbox:
+        sandbox.set_faults(storm_seconds=1.0, storm_retry_after=0.5)
+        env = {
+            "HERALD_WEBHOOK_" + c.upper().replace("-", "_"): u
+            for c, u in sandbox.webhook_urls().items()
+        }
+        env["PATH"] = str(Path(sys.executable).parent)
+        done = subprocess.run(
+            [
+                HERALD,
+                "publish",
+                "deployment-failed",
+                "--service",
+                "api",
+                "--server",
+                "prod-1",
+                "--service-status",
+                "failed",
+                "--direct",
+                "--print-json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        event_id = json.loads(done.stdout)["id"]
+        # deployment_failed routes to #critical-alerts and #system-status
+        for channel in ("critical-alerts", "system-status"):
+            [message] = sandbox.messages(channel)
+            assert event_id in message["embeds"][0]["footer"]["text"]
+            assert message["allowed_mentions"] == {"parse": []}
+        assert sandbox.stats()["storm_429"] >= 1
+        assert "sandbox-token" not in done.stdout + done.stderr
