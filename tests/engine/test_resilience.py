@@ -1,6 +1,7 @@
 """Crashes, outages, dedupe, priority and the DLQ CLI, with real processes."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -266,3 +267,18 @@ def test_no_webhook_token_in_logs_dlq_or_stats(engine):
         everything += repr(engine.redis.hgetall(keys.channel_state(channel)))
     assert "sandbox-token" not in everything
     assert "webhooks/" not in everything or "***" in everything
+
+
+def test_sigterm_lets_the_request_in_flight_finish(engine):
+    engine.sandbox.set_faults(slow_rate=1.0, slow_seconds=2.0)
+    engine.start_dispatcher()
+    worker = engine.start_worker("graceful")
+    with engine.publisher() as pub:
+        ids = [pub.publish(trade(i)) for i in range(3)]
+    wait_until(lambda: engine.sandbox.stats()["faults_slow"] >= 1, 20, "a request in flight")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0
+    # The answer came back and was settled before the worker left: delivered exactly once,
+    # nothing left in the outbox for another worker to send again.
+    assert engine.delivered_ids("trading-alerts") == ids
+    assert engine.redis.llen(keys.outbox("trading-alerts")) == 0
