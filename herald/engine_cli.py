@@ -24,6 +24,19 @@ Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="herald.toml path (default: $HERALD_CONFIG or ./herald.toml)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument(
+        "--log-json", action="store_true", default=argparse.SUPPRESS, help="JSON log lines"
+    )
+
+
+def _metrics(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve Prometheus metrics on PORT (default 0: off)",
+    )
 
 
 def add_dispatch(sub: Sub) -> None:  # type: ignore[valid-type]
@@ -31,6 +44,7 @@ def add_dispatch(sub: Sub) -> None:  # type: ignore[valid-type]
     _common(p)
     p.add_argument("--name", help="consumer name (stable across restarts; default: hostname)")
     p.add_argument("--drain", action="store_true", help="exit once the streams are empty")
+    _metrics(p)
     p.set_defaults(func=_dispatch)
 
 
@@ -40,6 +54,15 @@ def add_worker(sub: Sub) -> None:  # type: ignore[valid-type]
     p.add_argument("-n", "--workers", type=int, default=6, help="worker processes (default 6)")
     p.add_argument("--name", help="worker name (with -n 1)")
     p.add_argument("--burst", action="store_true", help="exit when the queues are empty (-n 1)")
+    _metrics(p)
+    p.add_argument(
+        "--metrics-port-offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="added to --metrics-port (supervisord: %%(process_num)s); with -n, each worker "
+        "adds its index too",
+    )
     p.set_defaults(func=_worker)
 
 
@@ -91,7 +114,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _dispatch(args: argparse.Namespace) -> int:
     from worker.service import run_dispatcher
 
-    run_dispatcher(_settings(args), name=args.name, drain=args.drain)
+    run_dispatcher(
+        _settings(args), name=args.name, drain=args.drain, metrics_port=args.metrics_port
+    )
     return 0
 
 
@@ -101,13 +126,20 @@ def _worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.workers < 1:
         raise HeraldError("-n/--workers must be at least 1")
+    port = args.metrics_port + args.metrics_port_offset if args.metrics_port else 0
     if args.workers == 1:
-        run_worker(settings, name=args.name, burst=args.burst)
+        run_worker(settings, name=args.name, burst=args.burst, metrics_port=port)
         return 0
     passthrough = ["--log-level", args.log_level] + (
         ["--config", args.config] if args.config else []
     )
-    return run_pool(args.workers, passthrough)
+    if getattr(args, "log_json", False):
+        passthrough.append("--log-json")
+
+    def child_args(index: int) -> list[str]:
+        return ["--metrics-port", str(port + index)] if port else []
+
+    return run_pool(args.workers, passthrough, child_args=child_args)
 
 
 def _queue(args: argparse.Namespace) -> DeadLetterQueue:

@@ -7,10 +7,12 @@ with their bytes and the reason; nothing stops the loop. Several dispatchers may
 the group shares entries between them, and the reaper claims entries a dead one left.
 """
 
+import contextlib
 import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -21,12 +23,15 @@ import redis
 from herald.errors import InvalidEvent
 from producer.streams import DEFAULT_PREFIX, LANES, PAYLOAD_FIELD, stream_key
 from schemas.codec import decode
-from worker import dedupe, dlq, keys
+from worker import dedupe, dlq, keys, metrics
 from worker.config import Settings
 
 log = logging.getLogger("herald.dispatcher")
 
 COMMIT_SCRIPT = files("worker").joinpath("commit.lua").read_text()
+HEARTBEAT_TTL_S = 15
+"""A dispatcher silent this long counts as gone in `herald status`."""
+HEARTBEAT_EVERY_S = 5.0
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
@@ -68,6 +73,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._commit = client.register_script(COMMIT_SCRIPT)
         self._next_reap = 0.0
+        self._next_beat = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -91,6 +97,13 @@ class Dispatcher:
         `tick` runs once per loop (at least every `block_ms`): the service uses it to
         sweep channels for due retries.
         """
+        try:
+            self._loop(stop, drain, tick)
+        finally:
+            with contextlib.suppress(redis.RedisError):  # best effort: the TTL covers a crash
+                self.redis.delete(keys.dispatcher_heartbeat(self.name))
+
+    def _loop(self, stop: threading.Event, drain: bool, tick: Callable[[], object] | None) -> None:
         started = False
         failures = 0
         while not stop.is_set():
@@ -99,6 +112,8 @@ class Dispatcher:
                     self.ensure_groups()
                     self.recover(own=True)
                     started = True
+                if time.monotonic() >= self._next_beat:
+                    self.heartbeat()
                 handled = self.step()
                 if tick is not None:
                     tick()
@@ -116,6 +131,11 @@ class Dispatcher:
                 continue
             if drain and handled == 0 and self.backlog() == 0:
                 return
+
+    def heartbeat(self) -> None:
+        """Tell `herald status` this dispatcher is alive; the key expires if it dies."""
+        self.redis.set(keys.dispatcher_heartbeat(self.name), int(time.time()), ex=HEARTBEAT_TTL_S)
+        self._next_beat = time.monotonic() + HEARTBEAT_EVERY_S
 
     def step(self, block: bool = True) -> int:
         """Read one batch from every lane (critical first) and hand it on; returns count."""
@@ -158,6 +178,7 @@ class Dispatcher:
         now_ms = int(time.time() * 1000)
         args: list[Any] = []
         touched: set[str] = set()
+        kinds: Counter[str] = Counter()
         count = 0
         for entry_id, fields in entries:
             count += 1
@@ -174,6 +195,7 @@ class Dispatcher:
             except InvalidEvent as exc:
                 self._dead(args, entry_id, raw, str(exc))
                 continue
+            kinds[envelope.kind] += 1
             channels = self.settings.routes.get(envelope.kind, ())
             fkey = dedupe.fold_key(envelope, self.settings.dedupe_fields) or ""
             closes = dedupe.closes(envelope, self.settings.dedupe_fields)
@@ -204,6 +226,7 @@ class Dispatcher:
             ],
             args=[keys.GROUP, now_ms, ttl_ms, *args],
         )
+        metrics.dispatched(stream, kinds, dead_lettered=count - kinds.total())
         self.stats.read += count
         self.stats.committed += count
         self.stats.touched |= touched

@@ -23,11 +23,12 @@ import redis
 from redis import Redis
 
 from herald.errors import InvalidEvent
+from herald.logs import fields
 from herald.redact import redact
 from schemas.codec import decode, encode
 from schemas.envelope import Envelope, wrap
 from schemas.health import ServiceDown
-from worker import dlq, keys
+from worker import dlq, keys, metrics
 from worker.batch import pack
 from worker.channels import CRITICAL_ALERTS
 from worker.config import Channel, Settings
@@ -217,7 +218,9 @@ class Flush:
         payload = build_payload(
             embeds, username=self.channel.username, ping_role_id=self._ping(head, sent)
         )
+        started = time.monotonic()
         outcome = self.e.client.execute(self.channel.webhook_url or "", payload)
+        self._report(outcome, head, sent, len(embeds), started, digest=digest)
         self._count("requests")
         if outcome.rate is not None:
             self.e.budget.observe(self.webhook_key, outcome.rate)
@@ -231,7 +234,12 @@ class Flush:
                 message_id=outcome.message_id,
                 digest=digest,
             )
-            self.e.redis.hdel(self.state_key, "attempts", "first_failed_ms", "last_error")
+            if self.e.redis.hdel(self.state_key, "attempts", "first_failed_ms", "last_error"):
+                log.info(
+                    "channel %s: delivering again after failed attempts",
+                    self.name,
+                    extra=fields(event="recovered", channel=self.name),
+                )
             return "sent"
         if kind is OutcomeKind.RATE_LIMITED:
             self._rate_limited(outcome)
@@ -269,7 +277,11 @@ class Flush:
             self.e.budget.penalize(self.webhook_key, retry_after)
         self._count(f"429:{scope}")
         log.warning(
-            "channel %s: 429 (%s), waiting %.2fs; no attempt used", self.name, scope, retry_after
+            "channel %s: 429 (%s), waiting %.2fs; no attempt used",
+            self.name,
+            scope,
+            retry_after,
+            extra=fields(event="rate_limited", channel=self.name, scope=scope, wait_s=retry_after),
         )
 
     def _invalid(
@@ -299,7 +311,12 @@ class Flush:
             self.state_key, mapping={"dead": reason, "dead_at_ms": int(time.time() * 1000)}
         )
         self._count("gone")
-        log.error("channel %s: %s; stopped sending, dead-lettering its queue", self.name, reason)
+        log.error(
+            "channel %s: %s; stopped sending, dead-lettering its queue",
+            self.name,
+            reason,
+            extra=fields(event="webhook_dead", channel=self.name, status=outcome.status),
+        )
         self._bury_all(reason, outcome)
         if self.name != CRITICAL_ALERTS:
             raise_alert(self.e.redis, self.name, reason)
@@ -337,6 +354,7 @@ class Flush:
             attempts,
             redact(detail),
             delay,
+            extra=fields(event="backoff", channel=self.name, attempt=attempts, wait_s=delay),
         )
         return "retry"
 
@@ -422,6 +440,7 @@ class Flush:
                 "channel %s: lost the lock before settling; another job will resend", self.name
             )
         elif dead:
+            metrics.dead_lettered(self.name, len(dead))
             for entry in dead:
                 log.warning(
                     "dead-lettered event %s on %s: %s", entry.event_id, self.name, entry.reason
@@ -442,7 +461,33 @@ class Flush:
         per_second = min(limit / seconds for limit, seconds in self.e.settings.rate_windows)
         return max(50, int(per_second * 10 * self.e.settings.max_lag_s))
 
+    def _report(
+        self,
+        outcome: Outcome,
+        head: _Head,
+        sent: list[int],
+        embeds: int,
+        started: float,
+        *,
+        digest: bool,
+    ) -> None:
+        """One log line and the metrics for one request, whatever its outcome."""
+        delivered = outcome.kind is OutcomeKind.DELIVERED
+        ids = [head.envelopes[i].id for i in sent] if delivered else []
+        result = metrics.delivery(self.name, outcome.kind.value, ids, digest=digest)
+        ms = (time.monotonic() - started) * 1000
+        log.info(
+            "channel %s: %s %d events in %d embeds (HTTP %s, %.0f ms)",
+            self.name, result, len(sent), embeds, outcome.status, ms,
+            extra=fields(
+                event="delivery", channel=self.name, result=result, events=len(sent),
+                embeds=embeds, digest=digest, status=outcome.status,
+                message_id=outcome.message_id, ms=round(ms, 1),
+            ),
+        )  # fmt: skip
+
     def _count(self, name: str) -> None:
+        metrics.counted(self.name, name)
         pipe = self.e.redis.pipeline(transaction=False)
         pipe.hincrby(keys.STATS, name, 1)
         pipe.hincrby(self.state_key, name, 1)

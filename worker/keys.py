@@ -43,3 +43,11 @@ def seen(bucket: int) -> str:
 
 def fold(kind: str, key: str) -> str:
     return f"herald:fold:{kind}:{key}"
+
+
+DISPATCHERS: Final = "herald:dispatchers:"
+"""Prefix of each live dispatcher's heartbeat key (short TTL; `herald status` counts them)."""
+
+
+def dispatcher_heartbeat(name: str) -> str:
+    return f"{DISPATCHERS}{name}"

@@ -5,7 +5,6 @@ die. Each child asks the kernel to SIGTERM it if the parent dies (PR_SET_PDEATHS
 a SIGKILLed pool leaves no orphans, the weakness of `rq worker-pool` that DESIGN.md notes.
 """
 
-import ctypes
 import logging
 import os
 import signal
@@ -13,12 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
 
 import redis
 from rq import SimpleWorker
 
-from worker import flush
+from herald.proc import die_with_parent
+from worker import flush, metrics
 from worker.config import Settings
 from worker.dispatcher import Dispatcher
 from worker.kicker import QUEUES, Kicker
@@ -26,6 +26,8 @@ from worker.kicker import QUEUES, Kicker
 log = logging.getLogger("herald.service")
 
 SWEEP_EVERY_S = 0.25
+WORKER_TTL_S = 35
+"""RQ heartbeats an idle worker every TTL - 15 s; `herald status` wants to see one a minute."""
 
 
 def run_dispatcher(
@@ -34,8 +36,10 @@ def run_dispatcher(
     name: str | None = None,
     stop: threading.Event | None = None,
     drain: bool = False,
+    metrics_port: int = 0,
 ) -> Dispatcher:
     client = redis.Redis.from_url(settings.redis_url)
+    metrics.engine_metrics(metrics_port, client, settings)
     kicker = Kicker(client, settings)
     dispatcher = Dispatcher(client, settings, name=name, on_touched=kicker.kick)
     stop = stop or _stop_on_signals()
@@ -61,20 +65,31 @@ class FlushWorker(SimpleWorker):
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
 
 
-def run_worker(settings: Settings, *, name: str | None = None, burst: bool = False) -> None:
+def run_worker(
+    settings: Settings, *, name: str | None = None, burst: bool = False, metrics_port: int = 0
+) -> None:
     """One RQ worker in this process, serving the flush queues in priority order."""
     client = redis.Redis.from_url(settings.redis_url)
+    metrics.engine_metrics(metrics_port, client, settings)
     flush.install(flush.Engine.create(client, settings))
     # RQ refuses a name whose registration is still alive, and a SIGKILLed worker's stays
-    # for its TTL (420 s): the pid keeps a restarted slot from colliding with its corpse.
+    # for its TTL (WORKER_TTL_S + 60 s): the pid keeps a restarted slot from colliding with it.
     worker = FlushWorker(
-        list(QUEUES), connection=client, name=f"{name}.{os.getpid()}" if name else None
+        list(QUEUES),
+        connection=client,
+        name=f"{name}.{os.getpid()}" if name else None,
+        worker_ttl=WORKER_TTL_S,
     )
     worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
 
 
-def run_pool(count: int, argv: list[str]) -> int:
-    """Run `count` copies of `herald worker -n 1 ...`, restarting any that exit."""
+def run_pool(
+    count: int, argv: list[str], *, child_args: Callable[[int], list[str]] | None = None
+) -> int:
+    """Run `count` copies of `herald worker -n 1 ...`, restarting any that exit.
+
+    `child_args(index)` adds per-child flags (each child's own metrics port).
+    """
     stop = _stop_on_signals()
     children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -89,8 +104,9 @@ def run_pool(count: int, argv: list[str]) -> int:
             "--name",
             f"{os.getpid()}-{index}",
             *argv,
+            *(child_args(index) if child_args else []),
         ]
-        children[index] = subprocess.Popen(cmd, preexec_fn=_die_with_parent)  # noqa: PLW1509
+        children[index] = subprocess.Popen(cmd, preexec_fn=die_with_parent)  # noqa: PLW1509
 
     for i in range(count):
         spawn(i)
@@ -109,12 +125,6 @@ def run_pool(count: int, argv: list[str]) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     return 0
-
-
-def _die_with_parent() -> None:
-    pr_set_pdeathsig = 1
-    libc: Any = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _stop_on_signals() -> threading.Event:

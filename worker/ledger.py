@@ -1,0 +1,86 @@
+"""Accounting: what became of a set of published event ids.
+
+Every id ends up delivered, digested, folded by dedupe, dropped as a duplicate, or
+dead-lettered (with a reason); anything else is still on its way or lost. The demo
+report and the chaos suite use this to prove nothing was silently dropped.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import redis
+
+from schemas.ids import event_id_millis
+from worker import keys
+from worker.dlq import DeadLetterQueue
+
+OUTCOMES = ("delivered", "digested", "folded", "duplicate", "dead_lettered")
+
+
+@dataclass
+class Accounting:
+    outcomes: dict[str, str] = field(default_factory=dict)
+    """Event id -> its first final outcome."""
+    repeats: Counter[str] = field(default_factory=Counter)
+    """Event id -> how many times it was delivered beyond the first (duplicates seen by Discord)."""
+    latencies_s: list[float] = field(default_factory=list)
+    """Publish -> delivered (from the id's timestamp to the settle time), delivered events only."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Event id -> dead-letter reason."""
+
+    def missing(self, ids: Iterable[str]) -> list[str]:
+        return [i for i in ids if i not in self.outcomes]
+
+    def counts(self, ids: Iterable[str]) -> dict[str, int]:
+        tally = Counter(self.outcomes.get(i, "missing") for i in ids)
+        return {name: tally.get(name, 0) for name in (*OUTCOMES, "missing")}
+
+
+def account(client: redis.Redis, ids: Iterable[str], *, since_ms: int = 0) -> Accounting:
+    """Read the ledger (from `since_ms`) and the DLQ for the given ids."""
+    wanted = set(ids)
+    result = Accounting()
+    start = f"{since_ms}-0"
+    while True:
+        entries = cast(
+            list[tuple[bytes, dict[bytes, bytes]]],
+            client.xrange(keys.LEDGER, min=start, max="+", count=10_000),
+        )
+        for _entry_id, fields in entries:
+            _record(result, wanted, fields)
+        if len(entries) < 10_000:
+            break
+        last = entries[-1][0].decode()
+        ms, seq = last.split("-")
+        start = f"{ms}-{int(seq) + 1}"
+    for entry in DeadLetterQueue(client).entries():
+        if entry.event_id in wanted and entry.event_id not in result.outcomes:
+            result.outcomes[entry.event_id] = "dead_lettered"
+            result.reasons[entry.event_id] = entry.reason
+    return result
+
+
+def _record(result: Accounting, wanted: set[str], fields: dict[bytes, Any]) -> None:
+    event_id = fields[b"e"].decode()
+    if event_id not in wanted:
+        return
+    outcome = fields[b"o"].decode()
+    if outcome == "duplicate":  # the id was seen before: what became of it is recorded there
+        result.outcomes.setdefault(event_id, "duplicate")
+        return
+    known = result.outcomes.get(event_id)
+    if known in ("delivered", "digested", "folded"):
+        result.repeats[event_id] += 1  # sent again (a crash mid-request): Discord saw it twice
+        return
+    result.outcomes[event_id] = outcome
+    if outcome == "delivered" and b"t" in fields:
+        result.latencies_s.append((int(fields[b"t"]) - event_id_millis(event_id)) / 1000)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]

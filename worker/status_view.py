@@ -1,0 +1,160 @@
+"""A one-screen rich view of a `Status`: pure (no I/O), so `herald up` can redraw it
+every second inside `rich.live.Live` and `herald status` can print it once."""
+
+from datetime import UTC, datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from worker.status import ChannelStatus, Status, format_age
+
+_WEBHOOK_STYLE = {"configured": "green", "none": "yellow", "dead": "bold red"}
+
+
+def render(status: Status) -> RenderableType:
+    verdict = (
+        Text("healthy", style="bold green")
+        if status.healthy
+        else Text(f"DEGRADED ({len(status.problems)} problems)", style="bold red")
+    )
+    header = Text.assemble(
+        ("Herald ", "bold"),
+        verdict,
+        f"  ·  {_clock(status.time, status.time)}  ·  redis {status.redis}  ·  ",
+        _alive("dispatchers", status.dispatchers_alive),
+        "  ",
+        _alive("workers", status.workers_alive),
+    )
+    parts: list[RenderableType] = [header, _channels(status), _lanes_and_totals(status)]
+    if status.producers:
+        parts.append(_producers(status))
+    parts.append(_dlq(status))
+    if status.problems:
+        parts.append(Text("\n".join(f"✗ {p}" for p in status.problems), style="red"))
+    return Group(*parts)
+
+
+def _channels(status: Status) -> Table:
+    table = Table(title="Channels", title_justify="left", expand=True, pad_edge=False)
+    for column in ("channel", "webhook"):
+        table.add_column(column, no_wrap=True)
+    for column in ("published", "queued", "delivered", "deduped", "digested", "dead", "429s"):
+        table.add_column(column, justify="right")
+    table.add_column("next send", justify="right", no_wrap=True)
+    table.add_column("oldest", justify="right", no_wrap=True)
+    for c in status.channels:
+        oldest = c.oldest_undelivered_age_s
+        late = oldest is not None and oldest > status.max_lag_s
+        table.add_row(
+            f"#{c.name}",
+            Text(c.webhook, style=_WEBHOOK_STYLE[c.webhook]),
+            str(c.published),
+            Text(str(c.queued), style="yellow" if c.queued else ""),
+            str(c.delivered),
+            str(c.folded),
+            str(c.digested),
+            Text(str(c.dead_lettered), style="red" if c.dead_lettered else ""),
+            Text(str(c.rate_limited), style="yellow" if c.rate_limited else ""),
+            _next_send(c),
+            Text("-" if oldest is None else format_age(oldest), style="bold red" if late else ""),
+        )
+    return table
+
+
+def _next_send(c: ChannelStatus) -> Text:
+    if c.webhook != "configured":
+        return Text("-")
+    if c.in_flight and not c.next_send_in_s:
+        return Text("sending", style="green")
+    if c.retry_at:
+        return Text(f"retry in {format_age(c.next_send_in_s)}", style="yellow")
+    if c.next_send_in_s:
+        return Text(f"in {format_age(c.next_send_in_s)}", style="yellow")
+    return Text("now")
+
+
+def _lanes_and_totals(status: Status) -> Table:
+    lanes = Table(title="Streams", title_justify="left", pad_edge=False)
+    lanes.add_column("lane")
+    for column in ("length", "lag", "pending", "oldest"):
+        lanes.add_column(column, justify="right")
+    for lane in status.lanes:
+        late = (lane.oldest_age_s or 0) > status.max_lag_s
+        lanes.add_row(
+            lane.name,
+            str(lane.length),
+            "?" if lane.lag is None else str(lane.lag),
+            str(lane.pending),
+            Text(
+                "-" if lane.oldest_age_s is None else format_age(lane.oldest_age_s),
+                style="bold red" if late else "",
+            ),
+        )
+    t = status.totals
+    totals = Table(title="Engine totals", title_justify="left", pad_edge=False, show_header=False)
+    totals.add_column("what")
+    totals.add_column("n", justify="right")
+    rows = (
+        ("events in", sum(t.events_in.values())),
+        ("duplicates", t.duplicates),
+        ("folded", t.folded),
+        ("delivered", t.delivered),
+        ("digested", t.digested),
+        ("dead-lettered", t.dead_lettered),
+        ("messages / requests", f"{t.messages} / {t.requests}"),
+        ("429s", ", ".join(f"{k} {v}" for k, v in t.rate_limited.items()) or "0"),
+        ("retries", t.retries),
+    )
+    for what, n in rows:
+        totals.add_row(what, str(n))
+    grid = Table.grid(padding=(0, 4))
+    grid.add_row(lanes, totals)
+    return grid
+
+
+def _producers(status: Status) -> Table:
+    table = Table(title="Producers", title_justify="left", pad_edge=False)
+    table.add_column("source")
+    for column in ("published", "flushed", "spooled", "dropped", "buffered"):
+        table.add_column(column, justify="right")
+    for p in status.producers:
+        table.add_row(
+            p.key,
+            str(p.published),
+            str(p.flushed),
+            Text(str(p.spooled), style="yellow" if p.spooled else ""),
+            Text(str(p.dropped), style="bold red" if p.dropped else ""),
+            str(p.buffered),
+        )
+    return table
+
+
+def _dlq(status: Status) -> RenderableType:
+    if not status.dlq_size:
+        return Text("Dead-letter queue: empty", style="green")
+    table = Table(
+        title=f"Dead-letter queue: {status.dlq_size} (newest first)",
+        title_justify="left",
+        title_style="bold red",
+        expand=True,
+        pad_edge=False,
+    )
+    table.add_column("id", no_wrap=True)
+    table.add_column("when", no_wrap=True)
+    table.add_column("channel", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("reason", overflow="ellipsis", no_wrap=True, ratio=1)
+    for e in status.dlq_newest:
+        table.add_row(e.id, _clock(e.time, status.time), e.channel or "-", e.kind or "?", e.reason)
+    return table
+
+
+def _alive(what: str, n: int) -> Text:
+    return Text(f"{what} {n}", style="green" if n else "bold red")
+
+
+def _clock(epoch: float, now: float) -> str:
+    when = datetime.fromtimestamp(epoch, UTC)
+    fmt = "%H:%M:%S" if now - epoch < 86_400 else "%Y-%m-%d %H:%M"
+    return when.strftime(fmt) + " UTC"
