@@ -7,10 +7,12 @@ taking the parsed namespace and returning an exit code.
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from herald.errors import HeraldError
+from herald.logs import formatter
 from herald.redact import RedactingFilter, redact
 
 # Modules are imported lazily by name so `herald publish` does not pay for aiohttp etc.
@@ -20,13 +22,16 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("herald.engine_cli", "add_worker"),
     "dlq": ("herald.engine_cli", "add_dlq"),
     "sandbox": ("sandbox.cli", "add_parser"),
+    "up": ("herald.up", "add_parser"),
+    "status": ("herald.status_cli", "add_parser"),
 }
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
+    """`key=value` lines (or JSON with `json_lines`); the redacting filter stays on."""
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(formatter(json_lines))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -36,8 +41,15 @@ def configure_logging(level: str = "INFO") -> None:
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="herald", description="Trading-system events to Discord.")
+    parser.add_argument(
+        "--log-json",
+        action="store_true",
+        default=os.environ.get("HERALD_LOG_JSON", "") not in {"", "0", "false"},
+        help="log one JSON object per line (default: key=value lines; env HERALD_LOG_JSON=1)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    wanted = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    first = next((a for a in argv if not a.startswith("-")), None)  # skip global options
+    wanted = first if first in SUBCOMMANDS else None
     for name, (module, function) in SUBCOMMANDS.items():
         if wanted is None or name == wanted:
             getattr(importlib.import_module(module), function)(sub)
@@ -49,7 +61,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(args_list).parse_args(args_list)
-    configure_logging(getattr(args, "log_level", "INFO"))
+    configure_logging(getattr(args, "log_level", "INFO"), json_lines=args.log_json)
     try:
         code: int = args.func(args)
     except HeraldError as exc:

@@ -19,6 +19,7 @@ from string import Template
 from typing import Any
 
 from herald.errors import HeraldError
+from herald.proc import die_with_parent
 from herald.testing import wait_until
 
 TEMPLATE = files("herald").joinpath("templates/supervisord.conf.tmpl")
@@ -98,8 +99,14 @@ class Supervisor:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(render(self.layout))
         binary = shutil.which("supervisord", path=str(Path(sys.executable).parent)) or "supervisord"
+        out = open(self.run_dir / "supervisord.out", "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
-            [binary, "-c", str(self.conf), "-n"], env=self.env, start_new_session=True
+            [binary, "-c", str(self.conf), "-n"],
+            env=self.env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - no orphans if our parent is killed
         )
         wait_until(self.all_running, timeout, "supervisord programs RUNNING", interval=0.2)
 

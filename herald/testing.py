@@ -17,6 +17,7 @@ from pathlib import Path
 import redis
 
 from herald.errors import HeraldError
+from herald.proc import die_with_parent
 
 
 def free_port() -> int:
@@ -40,7 +41,14 @@ def wait_until(
 class RedisServer:
     """A `redis-server` child process with its data (AOF on) in `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, appendonly: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        appendonly: bool = True,
+        detached: bool = False,
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise HeraldError(
@@ -50,6 +58,9 @@ class RedisServer:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.appendonly = appendonly
+        self.detached = detached
+        """In its own session (a terminal's Ctrl-C reaches only the parent) and dying with
+        the parent: how `herald up` runs it."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,7 +78,13 @@ class RedisServer:
             "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
             "--daemonize", "no", "--logfile", "redis.log",
         ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=self.detached,
+            preexec_fn=die_with_parent if self.detached else None,  # noqa: PLW1509
+        )
         wait_until(self._ready, timeout, f"redis-server on port {self.port}")
 
     def _ready(self) -> bool:

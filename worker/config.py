@@ -142,7 +142,10 @@ def _resolve(raw: ConfigFile, env: Mapping[str, str]) -> Settings:
                 raise ConfigError(f"`dedupe.keys.{kind}`: {kind} has no field {field!r}")
         dedupe_fields[kind] = tuple(fields)
     return Settings(
-        redis_url=env.get("HERALD_REDIS_URL") or raw.redis_url or DEFAULT_REDIS_URL,
+        redis_url=env.get("HERALD_REDIS_URL")
+        or raw.redis_url
+        or _running_stack()
+        or DEFAULT_REDIS_URL,
         channels=channels,
         routes=routes,
         dedupe_window_s=_seconds("dedupe.window", raw.dedupe.window),
@@ -156,6 +159,18 @@ def _resolve(raw: ConfigFile, env: Mapping[str, str]) -> Settings:
         max_lag_s=_seconds("delivery.max_lag", raw.delivery.max_lag),
         request_timeout_s=raw.delivery.request_timeout,
     )
+
+
+REDIS_URL_FILE: Final = "redis.url"
+
+
+def _running_stack() -> str | None:
+    """The embedded Redis of a `herald up` running in this directory, so `herald status`
+    and `herald dlq` in another terminal find it without any setting."""
+    try:
+        return (Path(".herald") / REDIS_URL_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _channel(name: str, raw: ChannelFile, env: Mapping[str, str]) -> Channel:

@@ -1,0 +1,102 @@
+"""The demo's closing report: was every event accounted for, and at what cost?"""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+from rich.console import Console
+from rich.table import Table
+
+from worker import keys
+from worker.ledger import account, percentile
+
+
+def stats_snapshot(client: redis.Redis) -> dict[str, int]:
+    raw: dict[bytes, bytes] = client.hgetall(keys.STATS)  # type: ignore[assignment]
+    return {k.decode(): int(v) for k, v in raw.items()}
+
+
+def drained(client: redis.Redis, ids: list[str], since_ms: int) -> bool:
+    return not account(client, ids, since_ms=since_ms).missing(ids)
+
+
+@dataclass
+class DemoReport:
+    published: int
+    delivered: int
+    digested: int
+    folded: int
+    duplicate: int
+    dead_lettered: int
+    missing: int
+    messages: int
+    requests: int
+    rate_limited: int
+    bad_requests: int
+    sent_twice: int
+    p50_ms: float | None
+    p99_ms: float | None
+    events_in_total: int
+    """Events the engine has taken in over this Redis's whole life (survives restarts)."""
+
+    @property
+    def ok(self) -> bool:
+        """Every event accounted for, and Discord never said no."""
+        return self.missing == 0 and self.rate_limited == 0 and self.bad_requests == 0
+
+    @classmethod
+    def build(
+        cls, client: redis.Redis, ids: list[str], since_ms: int, before: dict[str, int]
+    ) -> "DemoReport":
+        acc = account(client, ids, since_ms=since_ms)
+        counts = acc.counts(ids)
+        after = stats_snapshot(client)
+
+        def delta(name: str) -> int:
+            return after.get(name, 0) - before.get(name, 0)
+
+        limited = sum(after[k] - before.get(k, 0) for k in after if k.startswith("429:"))
+        p50, p99 = percentile(acc.latencies_s, 50), percentile(acc.latencies_s, 99)
+        return cls(
+            published=len(ids),
+            delivered=counts["delivered"],
+            digested=counts["digested"],
+            folded=counts["folded"],
+            duplicate=counts["duplicate"],
+            dead_lettered=counts["dead_lettered"],
+            missing=counts["missing"],
+            messages=delta("messages"),
+            requests=delta("requests"),
+            rate_limited=limited,
+            bad_requests=delta("400"),
+            sent_twice=sum(acc.repeats.values()),
+            p50_ms=None if p50 is None else round(p50 * 1000, 1),
+            p99_ms=None if p99 is None else round(p99 * 1000, 1),
+            events_in_total=sum(v for k, v in after.items() if k.startswith("in:")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+    def show(self, console: Console) -> None:
+        table = Table(title="Demo report", show_header=False, title_justify="left")
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        per_event = self.requests / self.published if self.published else 0.0
+        rows = [
+            ("events published", f"{self.published:,}"),
+            ("  delivered (one embed each)", f"{self.delivered:,}"),
+            ("  summarised in a digest", f"{self.digested:,}"),
+            ("  folded by dedupe", f"{self.folded:,}"),
+            ("  dead-lettered", f"{self.dead_lettered:,}"),
+            ("  not accounted for", f"{self.missing:,}"),
+            ("Discord messages sent", f"{self.messages:,}"),
+            ("requests", f"{self.requests:,} ({per_event:.3f} per event)"),
+            ("429s / 400s", f"{self.rate_limited} / {self.bad_requests}"),
+            ("publish -> delivered p50 / p99", f"{self.p50_ms} ms / {self.p99_ms} ms"),
+        ]
+        for name, value in rows:
+            table.add_row(name, value)
+        console.print(table)
+        verdict = "[green]every event accounted for[/]" if self.ok else "[red]see above[/]"
+        console.print(verdict)

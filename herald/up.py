@@ -1,0 +1,237 @@
+"""`herald up`: the whole stack in the foreground, on a laptop with nothing configured.
+
+Redis (embedded, AOF on, data in ./.herald/redis unless HERALD_REDIS_URL is set), the
+Discord sandbox for every channel without a webhook, and the dispatcher and worker pool
+under supervisord (the production shape). Ctrl-C stops everything in order: workers
+finish their request in flight, then the sandbox, then Redis. `--demo` also plays a
+scripted trading day through the real producer and ends with a report.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from rich.console import Console
+
+from herald.errors import HeraldError
+from herald.proc import die_with_parent
+from herald.redact import redact
+from herald.supervisor import Layout, Supervisor
+from herald.testing import RedisServer, free_port, wait_until
+from worker.channels import CHANNELS
+from worker.config import REDIS_URL_FILE, Settings, load
+
+console = Console()
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser(
+        "up", help="run Redis, the sandbox, the dispatcher and workers; Ctrl-C stops"
+    )
+    p.add_argument("--demo", action="store_true", help="also play a scripted trading day")
+    p.add_argument("--exit-after-demo", action="store_true", help="stop once the demo is delivered")
+    p.add_argument("--workers", type=int, default=6, help="RQ worker processes (default 6)")
+    p.add_argument(
+        "--state-dir", default=".herald", help="Redis data, logs, sockets (default .herald)"
+    )
+    p.add_argument("--sandbox-port", type=int, default=8765, help="sandbox port (0: any free port)")
+    p.add_argument("--config", help="herald.toml (default: $HERALD_CONFIG or ./herald.toml)")
+    p.add_argument(
+        "--no-live", action="store_true", help="plain log lines instead of the live view"
+    )
+    p.add_argument("--burst-trades", type=int, default=2_000, help="demo burst: trades")
+    p.add_argument("--burst-ticks", type=int, default=10_000, help="demo burst: price ticks")
+    p.add_argument("--pace", type=float, default=1.0, help="demo pauses multiplier (0: no pauses)")
+    p.add_argument(
+        "--drain-timeout", type=float, default=900.0, help="seconds to wait for delivery"
+    )
+    p.add_argument("--report-json", metavar="FILE", help="also write the demo report as JSON")
+    p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.set_defaults(func=run)
+
+
+@dataclass
+class Stack:
+    state_dir: Path
+    workers: int
+    sandbox_port: int
+    config: str | None
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    redis_server: RedisServer | None = None
+    sandbox: subprocess.Popen[bytes] | None = None
+    sandbox_url: str | None = None
+    supervisor: Supervisor | None = None
+    settings: Settings | None = None
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.config:
+            self.env["HERALD_CONFIG"] = str(Path(self.config).resolve())
+        if not self.env.get("HERALD_REDIS_URL"):
+            self.redis_server = RedisServer(self.state_dir / "redis", detached=True)
+            self.redis_server.start()
+            self.env["HERALD_REDIS_URL"] = self.redis_server.url
+            (self.state_dir / REDIS_URL_FILE).write_text(self.redis_server.url + "\n")
+            console.print(
+                f"[bold]redis[/]   embedded on {self.redis_server.url} "
+                f"(AOF in {self.state_dir / 'redis'})"
+            )
+        else:
+            console.print(f"[bold]redis[/]   {redact(self.env['HERALD_REDIS_URL'])}")
+        settings = load(env=self.env)
+        missing = [c for c in CHANNELS if settings.channels[c].webhook_url is None]
+        if missing:
+            self._start_sandbox()
+            from sandbox import channel_webhooks
+
+            urls = channel_webhooks(self.sandbox_url or "")
+            for channel in missing:
+                self.env["HERALD_WEBHOOK_" + channel.upper().replace("-", "_")] = urls[channel]
+            console.print(f"[bold]discord[/] sandbox for {', '.join('#' + c for c in missing)}")
+            console.print(f"          viewer: [link={self.sandbox_url}]{self.sandbox_url}/[/link]")
+        self.settings = load(env=self.env)
+        herald = str(Path(sys.executable).with_name("herald"))
+        layout = Layout(
+            run_dir=str((self.state_dir / "run").resolve()), herald=herald, workers=self.workers
+        )
+        self.supervisor = Supervisor(layout, self.env)
+        self.supervisor.start()
+        console.print(
+            f"[bold]engine[/]  dispatcher + {self.workers} workers under supervisord "
+            f"(logs in {layout.run_dir})"
+        )
+
+    def _start_sandbox(self) -> None:
+        port = self.sandbox_port or free_port()
+        herald = str(Path(sys.executable).with_name("herald"))
+        log = open(self.state_dir / "sandbox.log", "ab")  # noqa: SIM115 - the child owns it
+        self.sandbox = subprocess.Popen(
+            [herald, "sandbox", "--port", str(port)],
+            stdout=log, stderr=log, start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
+        )  # fmt: skip
+        self.sandbox_url = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            if self.sandbox is not None and self.sandbox.poll() is not None:
+                raise HeraldError(
+                    f"the sandbox exited (is port {port} in use? try --sandbox-port 0); "
+                    f"see {self.state_dir / 'sandbox.log'}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                return httpx.get(f"{self.sandbox_url}/admin/stats", timeout=1).status_code == 200
+            return False
+
+        wait_until(ready, 20, f"the sandbox on port {port}", interval=0.1)
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.env["HERALD_REDIS_URL"])
+
+    def stop(self) -> None:
+        if self.supervisor is not None:
+            console.print("stopping workers and dispatcher (finishing requests in flight)...")
+            self.supervisor.stop()
+        if self.sandbox is not None and self.sandbox.poll() is None:
+            self.sandbox.send_signal(signal.SIGINT)
+            try:
+                self.sandbox.wait(10)
+            except subprocess.TimeoutExpired:
+                self.sandbox.kill()
+                self.sandbox.wait()
+        if self.redis_server is not None:
+            self.redis_server.stop()
+            (self.state_dir / REDIS_URL_FILE).unlink(missing_ok=True)
+        console.print("stopped.")
+
+
+def run(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack = Stack(Path(args.state_dir), args.workers, args.sandbox_port, args.config)
+    try:
+        stack.start()
+        demo = _start_demo(stack, args, stop) if args.demo else None
+        _watch(stack, args, stop, demo)
+        if demo is not None and demo.report is not None:
+            if args.report_json:
+                Path(args.report_json).write_text(json.dumps(demo.report.to_dict(), indent=1))
+            return 0 if demo.report.ok else 1
+        return 0
+    finally:
+        stack.stop()
+
+
+@dataclass
+class DemoRun:
+    thread: threading.Thread
+    ids: list[str] = field(default_factory=list)
+    started_ms: int = 0
+    stats_before: dict[str, int] = field(default_factory=dict)
+    published: bool = False
+    report: Any = None
+
+
+def _start_demo(stack: Stack, args: argparse.Namespace, stop: threading.Event) -> DemoRun:
+    from herald.demo import TradingDay
+    from herald.report import stats_snapshot
+    from producer import Publisher
+
+    client = stack.redis()
+    run = DemoRun(threading.Thread(name="demo", daemon=True))
+    run.started_ms = int(time.time() * 1000) - 1
+    run.stats_before = stats_snapshot(client)
+
+    def play() -> None:
+        spool = stack.state_dir / "spool" / "demo.spool"
+        with Publisher(stack.env["HERALD_REDIS_URL"], source="demo", spool_path=spool) as pub:
+            day = TradingDay(
+                pub, burst_trades=args.burst_trades, burst_ticks=args.burst_ticks, pace=args.pace,
+                say=lambda text: console.print(f"[cyan]demo[/]    {text}"),
+            )  # fmt: skip
+            run.ids = day.play()
+            pub.flush(30)
+        run.published = True
+        console.print(f"[cyan]demo[/]    published {len(run.ids):,} events; waiting for delivery")
+
+    run.thread = threading.Thread(target=play, name="demo", daemon=True)
+    run.thread.start()
+    return run
+
+
+def _watch(
+    stack: Stack, args: argparse.Namespace, stop: threading.Event, demo: DemoRun | None
+) -> None:
+    from herald.report import DemoReport, drained
+    from herald.watch import Watcher
+
+    client = stack.redis()
+    assert stack.settings is not None
+    deadline: float | None = None
+    with Watcher(client, stack.settings, live=not args.no_live, console=console) as watcher:
+        while not stop.is_set():
+            watcher.refresh()
+            if demo is not None and demo.published and demo.report is None:
+                deadline = deadline or time.monotonic() + args.drain_timeout
+                if drained(client, demo.ids, demo.started_ms) or time.monotonic() > deadline:
+                    demo.report = DemoReport.build(
+                        client, demo.ids, demo.started_ms, demo.stats_before
+                    )
+                    demo.report.show(console)
+                    if args.exit_after_demo:
+                        return
+            stop.wait(1.0)
