@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any, cast
 
+import msgspec
 import redis
 
 from herald.errors import InvalidEvent
@@ -164,9 +165,15 @@ class Dispatcher:
         """Entries not yet delivered to any consumer of the group (lag), all lanes."""
         lag = 0
         for stream in self.streams:
+            last = self.redis.xinfo_stream(stream)["last-generated-id"]
             for group in self.redis.xinfo_groups(stream):
                 if group["name"] == keys.GROUP.encode() or group["name"] == keys.GROUP:
-                    lag += int(group.get("lag") or 0) + int(group.get("pending") or 0)
+                    # Redis 7.0 can report a stale `lag` after an AOF rewrite and a restart
+                    # (entries-read is not persisted): caught up is caught up.
+                    caught_up = group["last-delivered-id"] == last
+                    lag += (0 if caught_up else int(group.get("lag") or 1)) + int(
+                        group.get("pending") or 0
+                    )
         return lag
 
     # -- one batch --------------------------------------------------------------------------
@@ -184,8 +191,13 @@ class Dispatcher:
             count += 1
             raw = fields.get(PAYLOAD_FIELD)
             times = (deliveries or {}).get(entry_id, 1)
-            if raw is None:
-                self._dead(args, entry_id, b"", f"stream entry has no {PAYLOAD_FIELD!r} field")
+            if raw is None:  # keep what was sent (its fields, as msgpack pairs) for the operator
+                kept = msgspec.msgpack.encode([[k, v] for k, v in fields.items()])
+                names = ", ".join(repr(k) for k in fields)
+                self._dead(
+                    args, entry_id, kept,
+                    f"stream entry has no {PAYLOAD_FIELD!r} field (it has {names or 'none'})",
+                )  # fmt: skip
                 continue
             if times > self.max_deliveries:
                 self._dead(args, entry_id, raw, f"delivered {times} times without acknowledgement")

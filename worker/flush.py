@@ -406,7 +406,8 @@ class Flush:
         delivered: list[str] = (),  # type: ignore[assignment]
         message_id: str | None = None,
         digest: bool = False,
-    ) -> None:
+        bury: bool = False,
+    ) -> int:
         args: list[Any] = [
             self.token,
             int(time.time() * 1000),
@@ -421,6 +422,8 @@ class Flush:
         for entry in dead:
             args += [entry.id, dlq.encode(entry)]
         args += [len(delivered), *delivered]
+        if bury:
+            args.append("bury")
         done = self.e.settle(
             keys=[
                 self.outbox,
@@ -439,18 +442,25 @@ class Flush:
             log.warning(
                 "channel %s: lost the lock before settling; another job will resend", self.name
             )
+        elif done == -2:
+            log.info("channel %s: replayed by an operator; stopped dead-lettering", self.name)
         elif dead:
             metrics.dead_lettered(self.name, len(dead))
             for entry in dead:
                 log.warning(
                     "dead-lettered event %s on %s: %s", entry.event_id, self.name, entry.reason
                 )
+        return int(done)
 
     def _bury_all(self, reason: str, outcome: Outcome | None = None) -> None:
         while items := _bytes_list(self.e.redis.lrange(self.outbox, 0, 999)):
             head = _Head(items)
             dead = dict.fromkeys(range(len(items)), reason)
-            self._settle(pop=len(items), dead=self._dead_letters(head, dead, outcome))
+            done = self._settle(
+                pop=len(items), dead=self._dead_letters(head, dead, outcome), bury=True
+            )
+            if done != 1:  # replayed by an operator meanwhile (-2), or lost the lock (-1)
+                return
             self.e.redis.pexpire(self.lock, LEASE_MS)
 
     def _ping(self, head: _Head, sent: list[int]) -> str | None:

@@ -4,9 +4,15 @@
 --
 -- KEYS: 1 outbox, 2 lock, 3 DLQ hash, 4 DLQ index, 5 stats, 6 channel state, 7 ledger
 -- ARGV: 1 lock token, 2 now (ms), 3 channel, 4 message id or '', 5 digest ('1' or '0'),
---       6 n to pop, 7 k to keep, keep * k, d, (dead id, record) * d, e, event id * e
+--       6 n to pop, 7 k to keep, keep * k, d, (dead id, record) * d, e, event id * e,
+--       then optionally 'bury' (only settle if the channel is still marked dead)
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return -1
+end
+-- A bury (the channel's webhook is gone) only while the channel is still dead: an
+-- operator's `herald dlq replay` clears `dead`, and what it put back must not be buried.
+if ARGV[#ARGV] == 'bury' and redis.call('HEXISTS', KEYS[6], 'dead') == 0 then
+  return -2
 end
 local now, channel, message_id, digest = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n, k = tonumber(ARGV[6]), tonumber(ARGV[7])

@@ -262,6 +262,8 @@ def lane_status(client: redis.Redis, stream: str, name: str) -> LaneStatus:
         raw_lag = group.get("lag")
         lag = int(raw_lag) if isinstance(raw_lag, int | bytes | str) else None
         pending = int(group.get("pending") or 0)  # type: ignore[call-overload]
+        if not first:  # caught up; Redis can report a stale lag after a restart
+            lag = 0
     oldest = None
     if first:
         oldest = max(0.0, time.time() - int(_text(first[0][0]).split("-")[0]) / 1000)

@@ -1,0 +1,208 @@
+"""Soak: an hour at a steady rate with the sandbox at Discord's default limits.
+
+    .venv/bin/python -m tests.chaos.soak --minutes 60 --rate 200 --out docs/soak
+
+Mostly market data (the digest channel), plus a trickle to the other channels within
+their 5 events/s capacity. No faults: this looks for slow leaks. Every minute it samples
+the RSS of the dispatcher and each worker (/proc/<pid>/status, pids from supervisord),
+Redis `used_memory`, keys by prefix (SCAN `herald:*` and `rq:*`, grouped by the second
+component), stream and outbox lengths. Writes `<out>.json` and `<out>.md`.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from herald.testing import wait_until
+from tests.chaos.audit import audit, engine_idle, scan_for_secrets
+from tests.chaos.stack import Stack, StackOptions
+from tests.chaos.workload import Mix, producer_stats, read_ids, start_producers
+from worker import keys
+from worker.channels import CHANNELS
+
+
+def rss_kib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def keys_by_prefix(client: redis.Redis) -> dict[str, int]:
+    """`herald:outbox:x` counts as `herald:outbox`; `rq:job:...` as `rq:job`."""
+    counts: Counter[str] = Counter()
+    for pattern in ("herald:*", "rq:*"):
+        for key in client.scan_iter(match=pattern, count=1000):
+            parts = key.decode(errors="replace").split(":")
+            counts[":".join(parts[:2])] += 1
+    return dict(sorted(counts.items()))
+
+
+def sample(stack: Stack, t0: float) -> dict[str, Any]:
+    assert stack.supervisor is not None
+    client = stack.redis()
+    info = client.info("memory")
+    pids = stack.supervisor.pids()
+    return {
+        "t_s": round(time.monotonic() - t0, 1),
+        "rss_kib": {name: rss_kib(pid) for name, pid in sorted(pids.items())},
+        "pids": pids,
+        "redis_used_memory": info["used_memory"],
+        "keys": keys_by_prefix(client),
+        "outboxes": {c: int(client.llen(keys.outbox(c))) for c in CHANNELS},
+        "streams": {
+            lane: int(client.xlen(f"herald:events:{lane}"))
+            for lane in ("critical", "normal", "bulk")
+        },
+        "ledger": int(client.xlen(keys.LEDGER)),
+        "dlq": int(client.zcard(keys.DLQ_INDEX)),
+    }
+
+
+def run(minutes: float, rate: float, run_dir: Path, out: Path, workers: int) -> dict[str, Any]:
+    stack = Stack(StackOptions(run_dir, workers=workers, seed=42))
+    mix = Mix(market=rate - 3.5, trading=1.5, system=1.0, critical=0.6, maintenance=0.4)
+    samples: list[dict[str, Any]] = []
+    producers: list[Any] = []
+    try:
+        stack.start()
+        assert stack.redis_server is not None
+        assert stack.sandbox is not None
+        t0 = time.monotonic()
+        baseline = sample(stack, t0)
+        samples.append(baseline)
+        producers = start_producers(stack.redis_server.url, run_dir, mix, minutes * 60, 2, 42)
+        print(f"soak: {mix.total:.0f} events/s for {minutes} min in {run_dir}", flush=True)
+        while any(p.is_alive() for p in producers):
+            for p in producers:
+                p.join(60)
+                break
+            samples.append(sample(stack, t0))
+            s = samples[-1]
+            print(
+                f"t={s['t_s']:.0f}s rss={s['rss_kib']} redis={s['redis_used_memory']} "
+                f"outboxes={s['outboxes']}",
+                flush=True,
+            )
+        ids = read_ids(run_dir)
+        client = stack.redis()
+        drain_t0 = time.monotonic()
+        wait_until(lambda: engine_idle(client), 900, "the engine to drain", interval=2.0)
+        drain_s = time.monotonic() - drain_t0
+        after = sample(stack, t0)
+        result = audit(client, stack.sandbox, ids)
+        secrets = scan_for_secrets(
+            run_dir, [stack.token, "sandbox-token-", "FAKE-TOKEN-CHAOS"], stack.metrics_ports,
+            fake_token=stack.token,
+        )  # fmt: skip
+        summary = {
+            "minutes": minutes,
+            "rate_per_s": mix.total,
+            "mix": mix.__dict__,
+            "workers": workers,
+            "published": len(ids),
+            "producers": producer_stats(run_dir),
+            "drain_seconds": round(drain_s, 1),
+            "baseline": baseline,
+            "after_drain": after,
+            "samples": samples,
+            "audit": result.to_dict(),
+            "secret_hits": secrets,
+            "load_average_end": os.getloadavg(),
+        }
+        out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+        out.with_suffix(".md").write_text(markdown(summary))
+        print(markdown(summary), flush=True)
+        return summary
+    finally:
+        for p in producers:
+            if p.is_alive():
+                p.kill()
+                p.join(10)
+        stack.stop()
+
+
+def _rss_by_program(s: dict[str, Any]) -> dict[str, int | None]:
+    return s["rss_kib"]
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    samples = summary["samples"]
+    first = samples[1] if len(samples) > 1 else samples[0]
+    last = summary["after_drain"]
+    a = summary["audit"]
+    lines = [
+        f"# Soak: {summary['minutes']} min at {summary['rate_per_s']:.0f} events/s",
+        "",
+        f"Published {summary['published']:,}; lost {a['lost']}, duplicated {a['duplicated']}, "
+        f"400s {a['http_400']}, 429s {a['http_429_rate_limited']}; outcomes {a['outcomes']}; "
+        f"drained in {summary['drain_seconds']} s; "
+        f"secret hits: {summary['secret_hits'] or 'none'}.",
+        "",
+        "## RSS (KiB): first sample after start, end (after drain)",
+        "",
+        "| program | start | end | change |",
+        "|---|---|---|---|",
+    ]
+    for name, start in _rss_by_program(first).items():
+        end = last["rss_kib"].get(name)
+        same = first["pids"].get(name) == last["pids"].get(name)
+        change = f"{(end or 0) - (start or 0):+,}" if same else "restarted"
+        lines.append(f"| {name} | {start:,} | {end or 0:,} | {change} |")
+    base, after = summary["baseline"], last
+    lines += [
+        "",
+        f"Redis used_memory: baseline {base['redis_used_memory']:,} B, after drain "
+        f"{after['redis_used_memory']:,} B (streams {after['streams']} entries, capped at "
+        f"MAXLEN ~1,000,000 each; ledger {after['ledger']:,} entries, capped at 1,000,000).",
+        "",
+        "## Keys by prefix",
+        "",
+        "| prefix | baseline | after drain |",
+        "|---|---|---|",
+    ]
+    for prefix in sorted(set(base["keys"]) | set(after["keys"])):
+        lines.append(
+            f"| {prefix} | {base['keys'].get(prefix, 0)} | {after['keys'].get(prefix, 0)} |"
+        )
+    lines += ["", "## Over time (one row a minute)", "",
+              "| t (s) | redis used_memory | max outbox | outboxes | dispatcher RSS "
+              "| worker RSS max |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    for s in samples:
+        rss = s["rss_kib"]
+        workers = [v for k, v in rss.items() if k.startswith("worker") and v]
+        lines.append(
+            f"| {s['t_s']:.0f} | {s['redis_used_memory']:,} | {max(s['outboxes'].values())} | "
+            f"{s['outboxes']} | {rss.get('dispatch:dispatch')} | {max(workers, default=0)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.chaos.soak", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--minutes", type=float, default=60)
+    p.add_argument("--rate", type=float, default=200, help="events/s in total (default 200)")
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--run-dir", help="default: a new temp dir (kept)")
+    p.add_argument("--out", default="soak", help="writes OUT.json and OUT.md (default ./soak)")
+    args = p.parse_args(argv)
+    run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="herald-soak-"))
+    summary = run(args.minutes, args.rate, run_dir, Path(args.out), args.workers)
+    return 0 if summary["audit"]["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
