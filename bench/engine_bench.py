@@ -13,10 +13,11 @@ tests/engine/conftest.py. The whole run is bounded by `--max-seconds`: a watchdo
 every child process and exits 3.
 
 1. Dispatcher throughput: N events (a realistic mix) are XADDed into the three lanes,
-   then one in-process `Dispatcher` drains them into the outboxes (`step(block=False)`
-   until the streams are empty). Baselines: a naive dispatcher that reads the same
-   streams and enqueues one RQ job per event, (a) with `Queue.enqueue()` per event and
-   (b) with `Queue.enqueue_many()` pipelined per batch of 500, then XACKs.
+   then one in-process `Dispatcher` drains them into the outboxes with the loop
+   `herald dispatch` runs (`run(stop, drain=True)`: commits overlap decoding).
+   Baselines: a naive dispatcher that reads the same streams and enqueues one RQ job
+   per event, (a) with `Queue.enqueue()` per event and (b) with `Queue.enqueue_many()`
+   pipelined per batch of 500, then XACKs.
 2. Idle end-to-end latency: one event at a time, rotating across the five channels,
    spaced `--spacing` apart; the time from just before `publish()` to the `timestamp` of
    the message the sandbox accepted (matched by the event id in the embed footer).
@@ -490,8 +491,7 @@ def run_dispatcher_once(server: RedisServer, records: list[tuple[str, str, bytes
     r.config_resetstat()
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    while dispatcher.step(block=False):
-        pass
+    dispatcher.run(threading.Event(), drain=True)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     stats = {k.decode(): int(v) for k, v in r.hgetall(keys.STATS).items()}

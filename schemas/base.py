@@ -1,6 +1,9 @@
 """The base every event kind derives from, and the metadata each kind declares."""
 
+import functools
 import re
+import types
+import typing
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -29,6 +32,7 @@ class Lane(StrEnum):
     BULK = "bulk"
 
 
+@functools.cache  # called per event on the hot paths; a regex each time cost ~1 µs
 def kind_of(class_name: str) -> str:
     """`TradeExecuted` -> `trade_executed`: the wire tag and the CLI/config name."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
@@ -61,13 +65,14 @@ class Event(
         """Checks msgspec's `Meta` cannot express: every decimal finite and of sane size
         (plus the kind's sign rules), every duration non-negative and under a year.
         Runs at construction and at decode, so the error reaches whoever made the event."""
-        for name in self.__struct_fields__:
+        decimals, durations = _checked_fields(type(self))
+        for name, positive, signed in decimals:
             value = getattr(self, name)
-            if isinstance(value, Decimal):
-                check_decimal(
-                    name, value, positive=name in self.positive, signed=name not in self.unsigned
-                )
-            elif isinstance(value, timedelta):
+            if value is not None:
+                check_decimal(name, value, positive=positive, signed=signed)
+        for name in durations:
+            value = getattr(self, name)
+            if value is not None:
                 check_duration(name, value)
 
     @classmethod
@@ -78,3 +83,26 @@ class Event(
         if severity is Severity.CRITICAL:
             return Lane.CRITICAL
         return Lane.BULK if self.bulk else Lane.NORMAL
+
+
+@functools.cache
+def _checked_fields(
+    cls: type[Event],
+) -> tuple[tuple[tuple[str, bool, bool], ...], tuple[str, ...]]:
+    """Per kind, once: (name, positive, signed) of its Decimal fields, and its durations."""
+    decimals, durations = [], []
+    for f in msgspec.structs.fields(cls):
+        if _mentions(f.type, Decimal):
+            decimals.append((f.name, f.name in cls.positive, f.name not in cls.unsigned))
+        elif _mentions(f.type, timedelta):
+            durations.append(f.name)
+    return tuple(decimals), tuple(durations)
+
+
+def _mentions(tp: object, wanted: type) -> bool:
+    """`wanted`, `wanted | None` or `Annotated[wanted, ...]` (in any nesting of those)."""
+    if tp is wanted:
+        return True
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType, typing.Annotated):
+        return False  # e.g. tuple[Decimal, ...]: not a scalar of that type
+    return any(_mentions(arg, wanted) for arg in typing.get_args(tp))

@@ -80,18 +80,23 @@ class ConnectionStatus(StrEnum):
 def check_decimal(
     name: str, value: Decimal, *, positive: bool = False, signed: bool = True
 ) -> None:
-    """Reject NaN/Infinity, absurd magnitudes and (optionally) signs; message names the field."""
-    if not value.is_finite():
+    """Reject NaN/Infinity, absurd magnitudes and (optionally) signs; message names the field.
+
+    Runs for every decimal of every event the dispatcher decodes, so it reads the digits
+    tuple once and compares integers rather than Decimals."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # 'n', 'N' or 'F': NaN, sNaN, Infinity
         raise ValueError(f"`{name}` must be a finite decimal, got {value}")
-    digits = len(value.as_tuple().digits)
-    if value and (value.adjusted() > _MAX_ADJUSTED_EXPONENT or digits > _MAX_DIGITS):
+    nonzero = any(digits)
+    if nonzero and (
+        len(digits) + exponent - 1 > _MAX_ADJUSTED_EXPONENT or len(digits) > _MAX_DIGITS
+    ):
         raise ValueError(f"`{name}` is out of range (|x| < 1e16, at most 38 digits), got {value}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < _MIN_EXPONENT:
+    if exponent < _MIN_EXPONENT:
         raise ValueError(f"`{name}` has more than 18 decimal places, got {value}")
-    if positive and value <= 0:
+    if positive and (sign or not nonzero):
         raise ValueError(f"`{name}` must be > 0, got {value}")
-    if not signed and value < 0:
+    if not signed and sign and nonzero:
         raise ValueError(f"`{name}` must be >= 0, got {value}")
 
 

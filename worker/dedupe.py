@@ -16,10 +16,26 @@ from worker import keys
 CLOSE_ALL = "*"
 
 
+def plan(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> tuple[str, list[str]]:
+    """(fold key or "", fold keys it closes) for one event: what the commit script needs.
+
+    An alert kind folds under its key; a recovery folds nothing and closes the windows of
+    every alert kind whose key fields it carries (`system_healthy` closes them all)."""
+    event = envelope.event
+    if not is_recovery(envelope):
+        return fold_key(envelope, fields) or "", []
+    if isinstance(event, SystemHealthy):
+        return "", [CLOSE_ALL]
+    have = type(event).__struct_fields__
+    return "", [
+        keys.fold(kind, "|".join(str(getattr(event, n)) for n in names))
+        for kind, names in fields.items()
+        if names and all(n in have for n in names)
+    ]
+
+
 def fold_key(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> str | None:
-    """The fold key for an alert kind, or None when the event is not folded."""
-    if is_recovery(envelope):
-        return None
+    """The fold key for an alert kind (None when it does not fold); not for recoveries."""
     kind = envelope.kind
     if envelope.dedup_key is not None:
         return keys.fold(kind, envelope.dedup_key)
@@ -38,18 +54,3 @@ def is_recovery(envelope: Envelope) -> bool:
     if isinstance(event, ConnectionLost):
         return event.status is ConnectionStatus.RECONNECTED
     return False
-
-
-def closes(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """Fold keys a recovery closes: every alert kind whose key fields it carries."""
-    if not is_recovery(envelope):
-        return []
-    if isinstance(envelope.event, SystemHealthy):
-        return [CLOSE_ALL]
-    event = envelope.event
-    have = set(type(event).__struct_fields__)
-    return [
-        keys.fold(kind, "|".join(str(getattr(event, n)) for n in names))
-        for kind, names in fields.items()
-        if names and set(names) <= have
-    ]
