@@ -120,23 +120,31 @@ def _price_embed(backlog: Backlog, top: int) -> Embed:
         fields.append(
             embed_field(
                 f"…and {number(len(rest), 0)} more pairs",
-                f"{number(rest_alerts, 0)} alerts; "
+                f"{_alerts(rest_alerts)}; "
                 f"biggest move {signed(rest[0].biggest_move, 2)}% ({escape(rest[0].pair)})",
                 inline=False,
             )
         )
     description = (
-        f"{number(alerts, 0)} price alerts across {number(len(runs), 0)} pairs, "
+        f"{_plural(alerts, 'price alert')} across {_plural(len(runs), 'pair')}, "
         f"top movers by biggest move first."
     )
     return _embed(backlog, "📈 Market Digest - Price Alerts", Colour.BLUE, description, fields)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{number(count, 0)} {noun}{'' if count == 1 else 's'}"
+
+
+def _alerts(count: int) -> str:
+    return _plural(count, "alert")
 
 
 def _price_lines(run: PriceRun) -> str:
     change = change_percent(run.first_price, run.last_price)
     return "\n".join(
         [
-            f"{number(run.count, 0)} alerts · {_span(run.first_at, run.last_at)}",
+            f"{_alerts(run.count)} · {_span(run.first_at, run.last_at)}",
             f"{money(run.first_price, 6)} → {money(run.last_price, 6)} ({signed(change, 2)}%)",
             f"range {money(run.low or 0, 6)} – {money(run.high or 0, 6)}",
         ]
@@ -149,7 +157,7 @@ def _volume_embed(backlog: Backlog, top: int) -> Embed:
     fields = [
         embed_field(
             escape(run.pair),
-            f"{number(run.count, 0)} alerts · max {number(run.max_ratio, 2)}× average\n"
+            f"{_alerts(run.count)} · max {number(run.max_ratio, 2)}× average\n"
             f"{_span(run.first_at, run.last_at)}",
         )
         for run in runs[:top]
@@ -159,13 +167,13 @@ def _volume_embed(backlog: Backlog, top: int) -> Embed:
         fields.append(
             embed_field(
                 f"…and {number(len(rest), 0)} more pairs",
-                f"{number(sum(run.count for run in rest), 0)} alerts; "
+                f"{_alerts(sum(run.count for run in rest))}; "
                 f"max {number(rest[0].max_ratio, 2)}× ({escape(rest[0].pair)})",
                 inline=False,
             )
         )
     description = (
-        f"{number(alerts, 0)} volume alerts across {number(len(runs), 0)} pairs, "
+        f"{_plural(alerts, 'volume alert')} across {_plural(len(runs), 'pair')}, "
         f"highest ratio to average first."
     )
     return _embed(backlog, "📊 Market Digest - Volume Alerts", Colour.ORANGE, description, fields)

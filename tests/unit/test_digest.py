@@ -61,7 +61,7 @@ def test_one_pair_summarised() -> None:
         f"herald digest · 4 events · {envelopes[0].id} … {envelopes[-1].id}"
     )
     assert embed["timestamp"] == envelopes[-1].created_at.isoformat()
-    assert embed["description"].startswith("4 price alerts across 1 pairs")
+    assert embed["description"].startswith("4 price alerts across 1 pair,")
     assert_valid_payload(build_payload([embed]))
 
 
