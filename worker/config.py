@@ -70,6 +70,15 @@ class Channel:
         return f"Channel({self.name!r}, webhook={configured}, digest={self.digest})"
 
 
+_WEBHOOK_ID: Final = re.compile(r"/webhooks/(\d+)/")
+
+
+def budget_key(channel: Channel) -> str:
+    """The rate budget is per webhook (its id is not secret); two channels may share one."""
+    match = _WEBHOOK_ID.search(channel.webhook_url or "")
+    return f"webhook:{match[1]}" if match else f"channel:{channel.name}"
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str

@@ -26,7 +26,7 @@ from herald.errors import InvalidEvent
 from producer.streams import DEFAULT_PREFIX, LANES, PAYLOAD_FIELD, stream_key
 from schemas.codec import decode
 from worker import dedupe, dlq, keys, metrics
-from worker.config import Settings
+from worker.config import Settings, budget_key
 
 log = logging.getLogger("herald.dispatcher")
 
@@ -164,7 +164,15 @@ class Dispatcher:
 
     def heartbeat(self) -> None:
         """Tell `herald status` this dispatcher is alive; the key expires if it dies."""
-        self.redis.set(keys.dispatcher_heartbeat(self.name), int(time.time()), ex=HEARTBEAT_TTL_S)
+        configured: dict[Any, Any] = {  # redis-py wants its own key union
+            n: budget_key(c) for n, c in self.settings.channels.items() if c.webhook_url
+        }
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(keys.dispatcher_heartbeat(self.name), int(time.time()), ex=HEARTBEAT_TTL_S)
+        if configured:
+            pipe.hset(keys.WEBHOOKS_CONFIGURED, mapping=configured)
+            pipe.expire(keys.WEBHOOKS_CONFIGURED, HEARTBEAT_TTL_S)
+        pipe.execute()
         self._next_beat = time.monotonic() + HEARTBEAT_EVERY_S
 
     def step(self, block: bool = True) -> int:

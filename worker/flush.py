@@ -10,7 +10,6 @@ a worker: a long wait becomes the channel's `retry_at`, and the kicker queues a 
 
 import logging
 import random
-import re
 import threading
 import time
 import uuid
@@ -31,7 +30,7 @@ from schemas.health import ServiceDown
 from worker import dlq, keys, metrics
 from worker.batch import pack
 from worker.channels import CRITICAL_ALERTS
-from worker.config import Channel, Settings
+from worker.config import Channel, Settings, budget_key
 from worker.digest import digest_embeds
 from worker.discord import DiscordClient, Outcome, OutcomeKind
 from worker.limits import Embed
@@ -54,8 +53,6 @@ WINDOW_MARGIN_S: Final = 0.25
 
 stop_requested = threading.Event()
 """Set by the worker on SIGTERM: finish the request in flight, then return."""
-
-_WEBHOOK_ID = re.compile(r"/webhooks/(\d+)/")
 
 
 @dataclass
@@ -128,7 +125,7 @@ class Flush:
         self.outbox = keys.outbox(channel)
         self.lock = keys.flush_lock(channel)
         self.state_key = keys.channel_state(channel)
-        self.webhook_key = _webhook_key(self.channel)
+        self.webhook_key = budget_key(self.channel)
         self.solo = 0
         """Requests left to send one embed each, isolating an unexplained 400."""
 
@@ -518,12 +515,6 @@ def _folded(item: OutboxItem) -> Folded | None:
     if item.folded < 1:
         return None
     return Folded(item.folded, datetime.fromtimestamp(item.folded_since_ms / 1000, UTC))
-
-
-def _webhook_key(channel: Channel) -> str:
-    """The budget is per webhook (its id is not secret); two channels may share one."""
-    match = _WEBHOOK_ID.search(channel.webhook_url or "")
-    return f"webhook:{match[1]}" if match else f"channel:{channel.name}"
 
 
 def raise_alert(client: redis.Redis, channel: str, reason: str) -> None:

@@ -49,5 +49,12 @@ DISPATCHERS: Final = "herald:dispatchers:"
 """Prefix of each live dispatcher's heartbeat key (short TTL; `herald status` counts them)."""
 
 
+WEBHOOKS_CONFIGURED = "herald:webhooks:configured"
+"""Channels the running dispatchers have a webhook for: a hash of channel -> rate-budget
+key (`webhook:<id>`; the id is not secret, the token never leaves the config), refreshed
+with the heartbeat, so `herald status` run from a shell without the
+engine's environment, e.g. beside `herald up`, tells the truth."""
+
+
 def dispatcher_heartbeat(name: str) -> str:
     return f"{DISPATCHERS}{name}"

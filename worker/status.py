@@ -19,9 +19,9 @@ from producer.streams import LANES, PRODUCER_STATS_PREFIX, stream_key
 from schemas.codec import decode
 from schemas.ids import event_id_millis
 from worker import keys
-from worker.config import Settings
+from worker.config import Settings, budget_key
 from worker.dlq import DeadLetterQueue
-from worker.flush import WINDOW_MARGIN_S, _webhook_key
+from worker.flush import WINDOW_MARGIN_S
 from worker.outbox import unpack
 from worker.ratelimit import RateBudget, Window
 
@@ -182,7 +182,9 @@ def _channels(
         pipe.hgetall(keys.channel_state(name))
         pipe.exists(keys.flush_lock(name))
         pipe.lindex(keys.outbox(name), 0)
-    replies = pipe.execute()
+    pipe.hgetall(keys.WEBHOOKS_CONFIGURED)
+    *replies, running = pipe.execute()
+    elsewhere = {n.decode(): k.decode() for n, k in running.items()}  # the running engine's
     budget = RateBudget(
         client, windows=[Window(n, s + WINDOW_MARGIN_S) for n, s in settings.rate_windows]
     )
@@ -192,12 +194,13 @@ def _channels(
         state = {k.decode(): v.decode(errors="replace") for k, v in raw_state.items()}
         channel = settings.channels[name]
         dead = state.get("dead")
-        webhook: WebhookState = "dead" if dead else "configured" if channel.webhook_url else "none"
+        known = channel.webhook_url or name in elsewhere
+        webhook: WebhookState = "dead" if dead else "configured" if known else "none"
         retry_at = _float(state.get("retry_at"))
         retry_at = retry_at if retry_at and retry_at > now else None
         next_send = None
         if webhook == "configured":
-            rate = budget.state(_webhook_key(channel))
+            rate = budget.state(elsewhere.get(name) or budget_key(channel))
             next_send = max(0.0, rate["next_allowed"] - rate["now"], (retry_at or now) - now)
         last_delivered = _float(state.get("last_delivered_ms"))
         out.append(

@@ -76,6 +76,12 @@ def test_healthy_after_deliveries_with_counts_that_match(engine):
     assert code == 0
     assert "healthy" in text
     assert "#trading-alerts" in text
+    # From a shell without the engine's webhooks (e.g. beside `herald up`), the running
+    # dispatcher's word counts: no false "no webhook" alarm.
+    bare = {k: v for k, v in engine.env.items() if not k.startswith("HERALD_WEBHOOK_")}
+    code, snap, out = status(engine, "--json", env=bare)
+    assert code == 0, out
+    assert channel(snap, "trading-alerts")["webhook"] == "configured"
 
 
 def test_backlog_without_workers_is_degraded(engine, tmp_path):
