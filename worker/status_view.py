@@ -3,6 +3,7 @@ every second inside `rich.live.Live` and `herald status` can print it once."""
 
 from datetime import UTC, datetime
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -10,6 +11,10 @@ from rich.text import Text
 from worker.status import ChannelStatus, Status, format_age
 
 _WEBHOOK_STYLE = {"configured": "green", "none": "yellow", "dead": "bold red"}
+_LEGEND = (
+    "● webhook: green configured, yellow none, red dead · in: routed to the channel · "
+    "sent: delivered · fold: repeats deduped · digest: summarised"
+)
 
 
 def render(status: Status) -> RenderableType:
@@ -36,19 +41,22 @@ def render(status: Status) -> RenderableType:
 
 
 def _channels(status: Status) -> Table:
-    table = Table(title="Channels", title_justify="left", expand=True, pad_edge=False)
-    for column in ("channel", "webhook"):
-        table.add_column(column, no_wrap=True)
-    for column in ("published", "queued", "delivered", "deduped", "digested", "dead", "429s"):
-        table.add_column(column, justify="right")
-    table.add_column("next send", justify="right", no_wrap=True)
+    # Short headers, the webhook state as a coloured dot, a light box: the table fits an
+    # 80-column terminal (an operator's ssh window) without truncating a number.
+    table = Table(
+        title="Channels", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True, caption=_LEGEND, caption_justify="left",
+    )  # fmt: skip
+    table.add_column("channel", no_wrap=True)
+    for column in ("in", "queue", "sent", "fold", "digest", "dead", "429"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("next", justify="right", no_wrap=True)
     table.add_column("oldest", justify="right", no_wrap=True)
     for c in status.channels:
         oldest = c.oldest_undelivered_age_s
         late = oldest is not None and oldest > status.max_lag_s
         table.add_row(
-            f"#{c.name}",
-            Text(c.webhook, style=_WEBHOOK_STYLE[c.webhook]),
+            Text.assemble(("● ", _WEBHOOK_STYLE[c.webhook]), f"#{c.name}"),
             str(c.published),
             Text(str(c.queued), style="yellow" if c.queued else ""),
             str(c.delivered),
@@ -75,10 +83,10 @@ def _next_send(c: ChannelStatus) -> Text:
 
 
 def _lanes_and_totals(status: Status) -> Table:
-    lanes = Table(title="Streams", title_justify="left", pad_edge=False)
-    lanes.add_column("lane")
+    lanes = Table(title="Streams", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    lanes.add_column("lane", no_wrap=True)
     for column in ("length", "lag", "pending", "oldest"):
-        lanes.add_column(column, justify="right")
+        lanes.add_column(column, justify="right", no_wrap=True)
     for lane in status.lanes:
         late = (lane.oldest_age_s or 0) > status.max_lag_s
         lanes.add_row(
@@ -92,7 +100,10 @@ def _lanes_and_totals(status: Status) -> Table:
             ),
         )
     t = status.totals
-    totals = Table(title="Engine totals", title_justify="left", pad_edge=False, show_header=False)
+    totals = Table(
+        title="Engine totals", title_justify="left", box=box.SIMPLE, pad_edge=False,
+        show_header=False,
+    )  # fmt: skip
     totals.add_column("what")
     totals.add_column("n", justify="right")
     rows = (
@@ -108,16 +119,16 @@ def _lanes_and_totals(status: Status) -> Table:
     )
     for what, n in rows:
         totals.add_row(what, str(n))
-    grid = Table.grid(padding=(0, 4))
+    grid = Table.grid(padding=(0, 2))
     grid.add_row(lanes, totals)
     return grid
 
 
 def _producers(status: Status) -> Table:
-    table = Table(title="Producers", title_justify="left", pad_edge=False)
-    table.add_column("source")
+    table = Table(title="Producers", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("source", no_wrap=True)
     for column in ("published", "flushed", "spooled", "dropped", "buffered"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)
     for p in status.producers:
         table.add_row(
             p.key,
