@@ -15,6 +15,7 @@ from decimal import Decimal
 from producer import Publisher
 from schemas import (
     Action,
+    AnyEvent,
     BuildStarted,
     BuildSuccess,
     ConnectionLost,
@@ -32,6 +33,7 @@ from schemas import (
     RiskAlert,
     ServiceDown,
     ServiceRestart,
+    Severity,
     Side,
     SignalGenerated,
     SystemHealthy,
@@ -61,6 +63,8 @@ class TradingDay:
         self.say = say
         self.rng = random.Random(20261128)
         self.ids: list[str] = []
+        self.critical_ids: list[str] = []
+        """Pages (critical severity): the report shows they did not wait behind the burst."""
         self.price = Decimal("0.523456")
 
     def play(self) -> list[str]:
@@ -329,8 +333,11 @@ class TradingDay:
             exchange="bitstamp",
         )
 
-    def _pub(self, event: object) -> None:
-        self.ids.append(self.pub.publish(event))  # type: ignore[arg-type]
+    def _pub(self, event: AnyEvent) -> None:
+        event_id = self.pub.publish(event)
+        self.ids.append(event_id)
+        if event.default_severity is Severity.CRITICAL:
+            self.critical_ids.append(event_id)
 
     def _pause(self, seconds: float) -> None:
         if self.pace > 0:

@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
 class DemoRun:
     thread: threading.Thread
     ids: list[str] = field(default_factory=list)
+    critical_ids: list[str] = field(default_factory=list)
     started_ms: int = 0
     stats_before: dict[str, int] = field(default_factory=dict)
     published: bool = False
@@ -204,6 +205,7 @@ def _start_demo(stack: Stack, args: argparse.Namespace, stop: threading.Event) -
                 say=lambda text: console.print(f"[cyan]demo[/]    {text}"),
             )  # fmt: skip
             run.ids = day.play()
+            run.critical_ids = day.critical_ids
             pub.flush(30)
         run.published = True
         console.print(f"[cyan]demo[/]    published {len(run.ids):,} events; waiting for delivery")
@@ -229,7 +231,7 @@ def _watch(
                 deadline = deadline or time.monotonic() + args.drain_timeout
                 if drained(client, demo.ids, demo.started_ms) or time.monotonic() > deadline:
                     demo.report = DemoReport.build(
-                        client, demo.ids, demo.started_ms, demo.stats_before
+                        client, demo.ids, demo.started_ms, demo.stats_before, demo.critical_ids
                     )
                     demo.report.show(console)
                     if args.exit_after_demo:

@@ -25,8 +25,13 @@ class Accounting:
     """Event id -> its first final outcome."""
     repeats: Counter[str] = field(default_factory=Counter)
     """Event id -> how many times it was delivered beyond the first (duplicates seen by Discord)."""
-    latencies_s: list[float] = field(default_factory=list)
-    """Publish -> delivered (from the id's timestamp to the settle time), delivered events only."""
+    latency_s: dict[str, float] = field(default_factory=dict)
+    """Event id -> publish-to-delivered seconds (id timestamp to settle), delivered events only."""
+
+    @property
+    def latencies_s(self) -> list[float]:
+        return list(self.latency_s.values())
+
     reasons: dict[str, str] = field(default_factory=dict)
     """Event id -> dead-letter reason."""
 
@@ -76,7 +81,7 @@ def _record(result: Accounting, wanted: set[str], fields: dict[bytes, Any]) -> N
         return
     result.outcomes[event_id] = outcome
     if outcome == "delivered" and b"t" in fields:
-        result.latencies_s.append((int(fields[b"t"]) - event_id_millis(event_id)) / 1000)
+        result.latency_s[event_id] = (int(fields[b"t"]) - event_id_millis(event_id)) / 1000
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -42,6 +42,7 @@ def test_demo_accounts_for_every_event_and_a_second_run_keeps_the_data(tmp_path)
     assert first["folded"] >= 30  # the flapping service and the exchange retries
     assert first["digested"] > 0  # the market burst became digests
     assert first["requests"] < first["published"] / 5  # coalescing
+    assert first["critical_p50_ms"] is not None  # the pages were delivered and timed
     second = run_demo(state, tmp_path / "r2.json")
     assert second["missing"] == 0
     # Redis came back from its AOF: the engine's lifetime count includes the first run.
