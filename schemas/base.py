@@ -68,11 +68,13 @@ class Event(
         decimals, durations = _checked_fields(type(self))
         for name, positive, signed in decimals:
             value = getattr(self, name)
-            if value is not None:
+            # Only Decimals: msgspec does not type-check __init__, and an int or str given
+            # to the constructor becomes a checked Decimal when the dispatcher decodes it.
+            if isinstance(value, Decimal):
                 check_decimal(name, value, positive=positive, signed=signed)
         for name in durations:
             value = getattr(self, name)
-            if value is not None:
+            if isinstance(value, timedelta):
                 check_duration(name, value)
 
     @classmethod

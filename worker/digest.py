@@ -119,7 +119,7 @@ def _price_embed(backlog: Backlog, top: int) -> Embed:
         rest_alerts = sum(run.count for run in rest)
         fields.append(
             embed_field(
-                f"…and {number(len(rest), 0)} more pairs",
+                f"…and {_plural(len(rest), 'more pair')}",
                 f"{_alerts(rest_alerts)}; "
                 f"biggest move {signed(rest[0].biggest_move, 2)}% ({escape(rest[0].pair)})",
                 inline=False,
@@ -166,7 +166,7 @@ def _volume_embed(backlog: Backlog, top: int) -> Embed:
     if rest:
         fields.append(
             embed_field(
-                f"…and {number(len(rest), 0)} more pairs",
+                f"…and {_plural(len(rest), 'more pair')}",
                 f"{_alerts(sum(run.count for run in rest))}; "
                 f"max {number(rest[0].max_ratio, 2)}× ({escape(rest[0].pair)})",
                 inline=False,

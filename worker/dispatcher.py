@@ -48,6 +48,26 @@ class DispatchStats:
     touched: set[str] = field(default_factory=set)
 
 
+def lag_and_pending(client: redis.Redis, stream: str) -> tuple[int, int]:
+    """(entries no dispatcher has read, entries read but not acknowledged) for `stream`.
+
+    XINFO's `lag` is the fast answer, but Redis can report a stale one after a restart
+    (entries-read is not persisted) or none after an XDEL; whether an entry exists after
+    the group's last-delivered id is the ground truth for "caught up", so it decides."""
+    for group in client.xinfo_groups(stream):
+        if group["name"] in (keys.GROUP, keys.GROUP.encode()):
+            pending = int(group.get("pending") or 0)
+            last = _bytes(group["last-delivered-id"])
+            if not client.xrange(stream, min=b"(" + last, count=1):
+                return 0, pending
+            return int(group.get("lag") or 1), pending
+    return int(client.xlen(stream)), 0  # no group yet: everything is unread
+
+
+def _bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
 @dataclass
 class _Batch:
     """Entries of one stream, decoded and routed: the commit script's arguments."""
@@ -147,7 +167,10 @@ class Dispatcher:
                         self._next_reap = time.monotonic() + self.reap_every_s
                     failures = 0
                 except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
-                    # Redis restarting: nothing was acknowledged, so nothing is lost; retry.
+                    # Redis restarting. Whatever was not acknowledged is still pending and
+                    # recover() reads it again; whether the batch in flight was committed is
+                    # unknown, so it is dropped here, never applied a second time.
+                    prepared = []
                     failures += 1
                     delay = min(0.1 * 2**failures, 2.0)
                     log.warning("redis unavailable (%s); retrying in %.1fs", exc, delay)
@@ -167,11 +190,13 @@ class Dispatcher:
         configured: dict[Any, Any] = {  # redis-py wants its own key union
             n: budget_key(c) for n, c in self.settings.channels.items() if c.webhook_url
         }
-        pipe = self.redis.pipeline(transaction=False)
+        held = keys.dispatcher_webhooks(self.name)
+        pipe = self.redis.pipeline(transaction=True)  # the hash is replaced, never merged
         pipe.set(keys.dispatcher_heartbeat(self.name), int(time.time()), ex=HEARTBEAT_TTL_S)
+        pipe.delete(held)
         if configured:
-            pipe.hset(keys.WEBHOOKS_CONFIGURED, mapping=configured)
-            pipe.expire(keys.WEBHOOKS_CONFIGURED, HEARTBEAT_TTL_S)
+            pipe.hset(held, mapping=configured)
+            pipe.expire(held, HEARTBEAT_TTL_S)
         pipe.execute()
         self._next_beat = time.monotonic() + HEARTBEAT_EVERY_S
 
@@ -220,19 +245,8 @@ class Dispatcher:
             self._apply(batch)
 
     def backlog(self) -> int:
-        """Entries not yet delivered to any consumer of the group (lag), all lanes."""
-        lag = 0
-        for stream in self.streams:
-            last = self.redis.xinfo_stream(stream)["last-generated-id"]
-            for group in self.redis.xinfo_groups(stream):
-                if group["name"] == keys.GROUP.encode() or group["name"] == keys.GROUP:
-                    # Redis 7.0 can report a stale `lag` after an AOF rewrite and a restart
-                    # (entries-read is not persisted): caught up is caught up.
-                    caught_up = group["last-delivered-id"] == last
-                    lag += (0 if caught_up else int(group.get("lag") or 1)) + int(
-                        group.get("pending") or 0
-                    )
-        return lag
+        """Entries not yet handed on (unread or pending) across all lanes."""
+        return sum(sum(lag_and_pending(self.redis, stream)) for stream in self.streams)
 
     # -- one batch --------------------------------------------------------------------------
 

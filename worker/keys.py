@@ -49,11 +49,15 @@ DISPATCHERS: Final = "herald:dispatchers:"
 """Prefix of each live dispatcher's heartbeat key (short TTL; `herald status` counts them)."""
 
 
-WEBHOOKS_CONFIGURED = "herald:webhooks:configured"
-"""Channels the running dispatchers have a webhook for: a hash of channel -> rate-budget
-key (`webhook:<id>`; the id is not secret, the token never leaves the config), refreshed
-with the heartbeat, so `herald status` run from a shell without the
-engine's environment, e.g. beside `herald up`, tells the truth."""
+DISPATCHER_WEBHOOKS: Final = "herald:webhooks:"
+
+
+def dispatcher_webhooks(name: str) -> str:
+    """The channels a running dispatcher holds a webhook for: a hash of channel ->
+    rate-budget key (`webhook:<id>`; the id is not secret, the token never leaves the
+    config), rewritten with each heartbeat and expiring with it, so `herald status` run
+    from a shell without the engine's environment (e.g. beside `herald up`) tells the truth."""
+    return f"{DISPATCHER_WEBHOOKS}{name}"
 
 
 def dispatcher_heartbeat(name: str) -> str:

@@ -34,13 +34,20 @@ class Accounting:
 
     reasons: dict[str, str] = field(default_factory=dict)
     """Event id -> dead-letter reason."""
+    duplicates: set[str] = field(default_factory=set)
+    """Ids the dispatcher dropped a second copy of (producer retries, replays)."""
 
     def missing(self, ids: Iterable[str]) -> list[str]:
         return [i for i in ids if i not in self.outcomes]
 
     def counts(self, ids: Iterable[str]) -> dict[str, int]:
-        tally = Counter(self.outcomes.get(i, "missing") for i in ids)
-        return {name: tally.get(name, 0) for name in (*OUTCOMES, "missing")}
+        """Per outcome, how many of `ids`; `duplicate` counts ids that also had a second
+        copy dropped, so it overlaps the others."""
+        wanted = list(ids)
+        tally = Counter(self.outcomes.get(i, "missing") for i in wanted)
+        counts = {name: tally.get(name, 0) for name in (*OUTCOMES, "missing")}
+        counts["duplicate"] = sum(1 for i in wanted if i in self.duplicates)
+        return counts
 
 
 def account(client: redis.Redis, ids: Iterable[str], *, since_ms: int = 0) -> Accounting:
@@ -72,8 +79,10 @@ def _record(result: Accounting, wanted: set[str], fields: dict[bytes, Any]) -> N
     if event_id not in wanted:
         return
     outcome = fields[b"o"].decode()
-    if outcome == "duplicate":  # the id was seen before: what became of it is recorded there
-        result.outcomes.setdefault(event_id, "duplicate")
+    if outcome == "duplicate":
+        # A second copy of an id already taken in. Not an outcome: the first copy's own
+        # (delivered, folded, dead-lettered...) must still appear, or the id is missing.
+        result.duplicates.add(event_id)
         return
     known = result.outcomes.get(event_id)
     if known in ("delivered", "digested", "folded"):

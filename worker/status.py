@@ -129,13 +129,13 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
     """Read a snapshot; raises `redis.RedisError` when Redis cannot be reached."""
     now = time.time()
     stats = _ints(client.hgetall(keys.STATS))
-    channels = _channels(client, settings, stats, now)
-    lanes = [lane_status(client, stream_key(lane), lane.value) for lane in LANES]
-    workers = _workers(client, now)
     dispatchers = sorted(
         key.decode()[len(keys.DISPATCHERS) :]
         for key in client.scan_iter(match=keys.DISPATCHERS + "*", count=1000)
     )
+    channels = _channels(client, settings, stats, now, dispatchers)
+    lanes = [lane_status(client, stream_key(lane), lane.value) for lane in LANES]
+    workers = _workers(client, now)
     queue = DeadLetterQueue(client)
     newest = [
         DeadLetterSummary(
@@ -173,7 +173,11 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
 
 
 def _channels(
-    client: redis.Redis, settings: Settings, stats: Mapping[str, int], now: float
+    client: redis.Redis,
+    settings: Settings,
+    stats: Mapping[str, int],
+    now: float,
+    dispatchers: list[str],
 ) -> list[ChannelStatus]:
     names = list(settings.channels)
     pipe = client.pipeline(transaction=False)
@@ -182,9 +186,14 @@ def _channels(
         pipe.hgetall(keys.channel_state(name))
         pipe.exists(keys.flush_lock(name))
         pipe.lindex(keys.outbox(name), 0)
-    pipe.hgetall(keys.WEBHOOKS_CONFIGURED)
-    *replies, running = pipe.execute()
-    elsewhere = {n.decode(): k.decode() for n, k in running.items()}  # the running engine's
+    for name in dispatchers:
+        pipe.hgetall(keys.dispatcher_webhooks(name))
+    replies = pipe.execute()
+    elsewhere = {  # what the running dispatchers hold a webhook for
+        channel.decode(): key.decode()
+        for held in replies[4 * len(names) :]
+        for channel, key in held.items()
+    }
     budget = RateBudget(
         client, windows=[Window(n, s + WINDOW_MARGIN_S) for n, s in settings.rate_windows]
     )

@@ -131,7 +131,7 @@ def _producers(status: Status) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for p in status.producers:
         table.add_row(
-            p.key,
+            Text(p.key),
             str(p.published),
             str(p.flushed),
             Text(str(p.spooled), style="yellow" if p.spooled else ""),
@@ -157,7 +157,12 @@ def _dlq(status: Status) -> RenderableType:
     table.add_column("kind", no_wrap=True)
     table.add_column("reason", overflow="ellipsis", no_wrap=True, ratio=1)
     for e in status.dlq_newest:
-        table.add_row(e.id, _clock(e.time, status.time), e.channel or "-", e.kind or "?", e.reason)
+        # Text(), not str: a reason quotes untrusted stream bytes, and rich would parse a
+        # "[/x]" in it as markup (and raise).
+        table.add_row(
+            Text(e.id), _clock(e.time, status.time), Text(e.channel or "-"), Text(e.kind or "?"),
+            Text(e.reason),
+        )  # fmt: skip
     return table
 
 

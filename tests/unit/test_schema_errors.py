@@ -200,3 +200,24 @@ def test_durations_and_lists_are_bounded():
     many = {**build, "duration": "PT5S", "artifacts": [f"https://x/{i}" for i in range(26)]}
     assert "at `$.event.artifacts`" in error_of(envelope_bytes(many))
     assert "at `$.id`" in error_of(envelope_bytes(TRADE, id=new_event_id() + "\n"))
+
+
+def test_plain_numbers_for_decimal_fields_are_checked_once_decoded() -> None:
+    """msgspec does not type-check the constructor: an int passes through untouched and
+    becomes a Decimal (and is checked) at decode, as it did before the checks were cached."""
+    from schemas import Side, TradeExecuted, wrap
+    from schemas.codec import decode, encode
+
+    event = TradeExecuted(
+        pair="XRP/USD", side=Side.BUY, amount=1500, price="0.52", pnl=-3,  # type: ignore[arg-type]
+        latency_ms=1.0, strategy="s",
+    )  # fmt: skip
+    decoded = decode(encode(wrap(event, source="t", now_ns=time.time_ns()))).event
+    assert isinstance(decoded, TradeExecuted)
+    assert decoded.amount == Decimal(1500)
+    bad = TradeExecuted(
+        pair="XRP/USD", side=Side.BUY, amount=-1, price="0.52", pnl=0,  # type: ignore[arg-type]
+        latency_ms=1.0, strategy="s",
+    )  # fmt: skip
+    with pytest.raises(InvalidEvent, match="`amount` must be > 0"):
+        decode(encode(wrap(bad, source="t", now_ns=time.time_ns())))

@@ -1,0 +1,55 @@
+"""The pipelined dispatcher loop (`Dispatcher.run`) against a real redis-server."""
+
+import threading
+import time
+
+import redis
+
+from producer.streams import PAYLOAD_FIELD, stream_key
+from schemas import Lane
+from schemas.codec import decode, encode
+from schemas.envelope import wrap
+from tests.engine.test_delivery import trade
+from worker import keys
+from worker.config import load
+from worker.dispatcher import Dispatcher
+
+
+def publish(client: redis.Redis, n: int) -> list[str]:
+    ids = []
+    for i in range(n):
+        envelope = wrap(trade(i), source="t", now_ns=time.time_ns())
+        client.xadd(stream_key(Lane.NORMAL), {PAYLOAD_FIELD: encode(envelope)})
+        ids.append(envelope.id)
+    return ids
+
+
+def test_drain_hands_on_every_entry_in_order(redis_server) -> None:
+    client = redis_server.client()
+    ids = publish(client, 1_234)  # several batches of 500: commits overlap decoding
+    dispatcher = Dispatcher(client, load(env={"HERALD_REDIS_URL": redis_server.url}))
+    dispatcher.run(threading.Event(), drain=True)
+    items = client.lrange(keys.outbox("trading-alerts"), 0, -1)
+    assert [decode(item.split(b"|", 1)[1]).id for item in items] == ids
+    assert dispatcher.backlog() == 0
+
+
+def test_a_commit_that_fails_as_the_loop_stops_is_not_applied_again(redis_server, monkeypatch):
+    client = redis_server.client()
+    publish(client, 3)
+    dispatcher = Dispatcher(client, load(env={"HERALD_REDIS_URL": redis_server.url}))
+    stop = threading.Event()
+    calls: list[int] = []
+    real_apply = dispatcher._apply
+
+    def flaky_apply(batch) -> None:
+        calls.append(batch.count)
+        real_apply(batch)  # the script ran...
+        stop.set()
+        raise redis.ConnectionError("reply lost")  # ...but its answer never came
+
+    monkeypatch.setattr(dispatcher, "_apply", flaky_apply)
+    dispatcher.run(stop)
+    assert calls == [3]  # not applied a second time on the way out
+    assert client.hget(keys.STATS, "in:trade_executed") == b"3"
+    assert client.llen(keys.outbox("trading-alerts")) == 3
