@@ -47,6 +47,7 @@ class DeliveryFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rate: list[str] = msgspec.field(default_factory=lambda: ["5/2s", "30/60s"])
     max_lag: str = "60s"
     request_timeout: Annotated[float, Meta(gt=0, le=60)] = 5.0
+    ledger_retention: str = "24h"
 
 
 class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -92,6 +93,8 @@ class Settings:
     rate_windows: tuple[tuple[int, float], ...]
     max_lag_s: float
     request_timeout_s: float
+    ledger_retention_s: float = 86_400.0
+    """How long the ledger (what became of each event id) is kept; also capped in size."""
 
 
 def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -167,6 +170,7 @@ def _resolve(raw: ConfigFile, env: Mapping[str, str]) -> Settings:
         ),
         max_lag_s=_seconds("delivery.max_lag", raw.delivery.max_lag),
         request_timeout_s=raw.delivery.request_timeout,
+        ledger_retention_s=_seconds("delivery.ledger_retention", raw.delivery.ledger_retention),
     )
 
 

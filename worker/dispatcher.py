@@ -164,6 +164,7 @@ class Dispatcher:
                         tick()
                     if time.monotonic() >= self._next_reap:
                         handled += self.recover(own=False)
+                        self.trim()
                         self._next_reap = time.monotonic() + self.reap_every_s
                     failures = 0
                 except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
@@ -330,6 +331,35 @@ class Dispatcher:
         batch.blobs.append(dlq.encode(entry))
         self.stats.dead_lettered += 1
         log.warning("dead-lettered stream entry %s: %s", entry_id.decode(), entry.reason)
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def trim(self) -> None:
+        """Drop what no one needs any more, so Redis holds the backlog, not the history.
+
+        Stream entries older than every consumer group's oldest pending (or, with none
+        pending, its last-delivered) entry have been handed on; the producers' MAXLEN stays
+        as the backstop. The ledger keeps `ledger_retention` (and at most 1,000,000 entries,
+        in commit.lua and settle.lua)."""
+        for stream in self.streams:
+            keep = self._oldest_needed(stream)
+            if keep is not None:
+                self.redis.xtrim(stream, minid=keep, approximate=True)
+        horizon_ms = int((time.time() - self.settings.ledger_retention_s) * 1000)
+        self.redis.xtrim(keys.LEDGER, minid=str(max(horizon_ms, 0)), approximate=True)
+
+    def _oldest_needed(self, stream: str) -> bytes | None:
+        """The oldest entry any consumer group of `stream` still needs (None: no group)."""
+        oldest: tuple[int, int] | None = None
+        for group in self.redis.xinfo_groups(stream):
+            if group["pending"]:
+                need = _bytes(self.redis.xpending(stream, group["name"])["min"])
+            else:
+                need = _bytes(group["last-delivered-id"])
+            ms, seq = need.split(b"-")
+            if oldest is None or (int(ms), int(seq)) < oldest:
+                oldest = (int(ms), int(seq))
+        return None if oldest is None else f"{oldest[0]}-{oldest[1]}".encode()
 
     # -- crash recovery -----------------------------------------------------------------------
 

@@ -53,3 +53,20 @@ def test_a_commit_that_fails_as_the_loop_stops_is_not_applied_again(redis_server
     assert calls == [3]  # not applied a second time on the way out
     assert client.hget(keys.STATS, "in:trade_executed") == b"3"
     assert client.llen(keys.outbox("trading-alerts")) == 3
+
+
+def test_trim_drops_what_was_handed_on_and_keeps_what_is_pending(redis_server) -> None:
+    client = redis_server.client()
+    stream = stream_key(Lane.NORMAL)
+    publish(client, 1_000)
+    settings = load(env={"HERALD_REDIS_URL": redis_server.url})
+    dispatcher = Dispatcher(client, settings, name="d1")
+    dispatcher.run(threading.Event(), drain=True)
+    ids = publish(client, 300)
+    # Another consumer reads 300 entries and dies before acknowledging them.
+    client.xreadgroup(keys.GROUP, "dead", {stream: ">"}, count=300)
+    dispatcher.trim()
+    left = [entry_id for entry_id, _ in client.xrange(stream)]
+    assert len(left) < 1_000  # handed-on entries are gone (whole nodes: Redis trims with ~)
+    kept = {decode(fields[PAYLOAD_FIELD]).id for _, fields in client.xrange(stream)}
+    assert set(ids) <= kept  # every pending entry is still there to be claimed
