@@ -44,7 +44,8 @@ case "$mode" in
   setup) say "ready: .venv/bin/herald --help" ;;
   demo) exec .venv/bin/herald up --demo "$@" ;;
   test)
-    say "ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+    say "ruff"; .venv/bin/ruff check .  # one command a line: `set -e` ignores a failing `a && b`
+    .venv/bin/ruff format --check .
     say "mypy (strict)"; .venv/bin/mypy
     say "pytest"; exec .venv/bin/python -m pytest "$@"
     ;;
