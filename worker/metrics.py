@@ -12,6 +12,7 @@ Labels are channel names, lanes, kinds, scopes and results: never a URL.
 """
 
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
@@ -268,18 +269,23 @@ def producer_collector(publisher: "Publisher") -> Collector:
 
 
 def serve(port: int, *collectors: Collector) -> None:
-    """Serve /metrics on `port` (all interfaces) from a daemon thread; 0 means off."""
+    """Serve /metrics on `port` from a daemon thread; 0 means off.
+
+    All interfaces by default, for a Prometheus on another host; `HERALD_METRICS_ADDR`
+    (e.g. 127.0.0.1) narrows it. The figures are counts, never a URL or token."""
     if port <= 0:
         return
     for collector in collectors:
         REGISTRY.register(collector)
+    addr = os.environ.get("HERALD_METRICS_ADDR", "0.0.0.0")  # noqa: S104
     try:
-        start_http_server(port)
+        start_http_server(port, addr=addr)
     except OSError as exc:
         raise HeraldError(
-            f"--metrics-port {port}: cannot listen ({exc.strerror}); pick a free port"
+            f"--metrics-port {port} (HERALD_METRICS_ADDR={addr}): cannot listen "
+            f"({exc.strerror}); pick a free port"
         ) from None
-    log.info("metrics on :%d/metrics", port)
+    log.info("metrics on %s:%d/metrics", addr, port)
 
 
 def engine_metrics(port: int, client: redis.Redis, settings: Settings) -> None:
