@@ -13,7 +13,7 @@ from sandbox.testing import SandboxHandle
 from worker import keys
 from worker.channels import CHANNELS
 from worker.dlq import DeadLetterQueue
-from worker.ledger import account, percentile
+from worker.ledger import LedgerReader, account, percentile
 
 EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -69,8 +69,15 @@ class Audit:
         }
 
 
-def audit(client: redis.Redis, sandbox: SandboxHandle, ids: list[str]) -> Audit:
-    acc = account(client, ids)
+def audit(
+    client: redis.Redis, sandbox: SandboxHandle, ids: list[str], reader: LedgerReader | None = None
+) -> Audit:
+    """`reader`: one polled all along (the ledger may have been trimmed since)."""
+    if reader is None:
+        acc = account(client, ids)
+    else:
+        reader.poll()
+        acc = reader.finish()
     footers, complete = footer_ids(sandbox)
     published = set(ids)
     lost = acc.missing(ids)

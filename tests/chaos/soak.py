@@ -7,9 +7,16 @@ their 5 events/s capacity. No faults: this looks for slow leaks. Every minute it
 the RSS of the dispatcher and each worker (/proc/<pid>/status, pids from supervisord),
 Redis `used_memory`, keys by prefix (SCAN `herald:*` and `rq:*`, grouped by the second
 component), stream and outbox lengths. Writes `<out>.json` and `<out>.md`.
+
+Redis keeps two records on purpose: the ledger (what became of each event id,
+`delivery.ledger_retention`, default 24h) and the seen-id buckets that drop repeats
+(`dedupe.seen_ttl`, default 1h, two buckets). The soak runs with both at `--retention`
+(default 10m) so that, after draining, it can wait them out and show Redis back at its
+baseline; it reads the ledger every minute, so the trimming loses nothing from the audit.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -21,12 +28,14 @@ from typing import Any
 
 import redis
 
+from herald.durations import parse_duration
 from herald.testing import wait_until
 from tests.chaos.audit import audit, engine_idle, scan_for_secrets
 from tests.chaos.stack import Stack, StackOptions
 from tests.chaos.workload import Mix, producer_stats, read_ids, start_producers
 from worker import keys
 from worker.channels import CHANNELS
+from worker.ledger import LedgerReader
 
 
 def rss_kib(pid: int) -> int | None:
@@ -70,8 +79,24 @@ def sample(stack: Stack, t0: float) -> dict[str, Any]:
     }
 
 
-def run(minutes: float, rate: float, run_dir: Path, out: Path, workers: int) -> dict[str, Any]:
-    stack = Stack(StackOptions(run_dir, workers=workers, seed=42))
+def seconds(duration: str) -> float:
+    value = parse_duration(duration)
+    if isinstance(value, str):
+        raise ValueError(f"--retention: use e.g. 10m, not {duration!r}")
+    return value.total_seconds()
+
+
+def retained(client: redis.Redis) -> bool:
+    """Nothing left of the retained records: no seen-id bucket, at most the ledger's last
+    stream node (approximate XTRIM removes whole nodes of up to 100 entries)."""
+    no_seen = next(client.scan_iter(match=keys.seen("*"), count=1000), None) is None
+    return no_seen and int(client.xlen(keys.LEDGER)) <= 100
+
+
+def run(
+    minutes: float, rate: float, run_dir: Path, out: Path, workers: int, retention: str
+) -> dict[str, Any]:
+    stack = Stack(StackOptions(run_dir, workers=workers, seed=42, retention=retention))
     mix = Mix(market=rate - 3.5, trading=1.5, system=1.0, critical=0.6, maintenance=0.4)
     samples: list[dict[str, Any]] = []
     producers: list[Any] = []
@@ -82,12 +107,17 @@ def run(minutes: float, rate: float, run_dir: Path, out: Path, workers: int) -> 
         t0 = time.monotonic()
         baseline = sample(stack, t0)
         samples.append(baseline)
+        reader = LedgerReader(stack.redis())
         producers = start_producers(stack.redis_server.url, run_dir, mix, minutes * 60, 2, 42)
         print(f"soak: {mix.total:.0f} events/s for {minutes} min in {run_dir}", flush=True)
-        while any(p.is_alive() for p in producers):
-            for p in producers:
-                p.join(60)
-                break
+        poll_s = min(60.0, seconds(retention) / 4)  # read the ledger before it is trimmed
+        next_sample = time.monotonic() + 60
+        while alive := [p for p in producers if p.is_alive()]:
+            alive[0].join(poll_s)
+            reader.poll()
+            if time.monotonic() < next_sample and alive[0].is_alive():
+                continue
+            next_sample += 60
             samples.append(sample(stack, t0))
             s = samples[-1]
             print(
@@ -98,10 +128,21 @@ def run(minutes: float, rate: float, run_dir: Path, out: Path, workers: int) -> 
         ids = read_ids(run_dir)
         client = stack.redis()
         drain_t0 = time.monotonic()
-        wait_until(lambda: engine_idle(client), 900, "the engine to drain", interval=2.0)
+
+        def drained() -> bool:
+            reader.poll()
+            return engine_idle(client)
+
+        wait_until(drained, 900, "the engine to drain", interval=2.0)
         drain_s = time.monotonic() - drain_t0
         after = sample(stack, t0)
-        result = audit(client, stack.sandbox, ids)
+        result = audit(client, stack.sandbox, ids, reader)
+        retention_t0 = time.monotonic()
+        horizon = 2 * seconds(retention) + 120  # two seen buckets, then a reap
+        with contextlib.suppress(TimeoutError):  # the report shows whatever is left
+            wait_until(lambda: retained(client), horizon, "retention to expire", interval=5)
+        retained_s = time.monotonic() - retention_t0
+        expired = sample(stack, t0)
         secrets = scan_for_secrets(
             run_dir, [stack.token, "sandbox-token-", "FAKE-TOKEN-CHAOS"], stack.metrics_ports,
             fake_token=stack.token,
@@ -114,8 +155,11 @@ def run(minutes: float, rate: float, run_dir: Path, out: Path, workers: int) -> 
             "published": len(ids),
             "producers": producer_stats(run_dir),
             "drain_seconds": round(drain_s, 1),
+            "retention": retention,
+            "retention_wait_seconds": round(retained_s, 1),
             "baseline": baseline,
             "after_drain": after,
+            "after_retention": expired,
             "samples": samples,
             "audit": result.to_dict(),
             "secret_hits": secrets,
@@ -133,14 +177,12 @@ def run(minutes: float, rate: float, run_dir: Path, out: Path, workers: int) -> 
         stack.stop()
 
 
-def _rss_by_program(s: dict[str, Any]) -> dict[str, int | None]:
-    return s["rss_kib"]
-
-
 def markdown(summary: dict[str, Any]) -> str:
     samples = summary["samples"]
     first = samples[1] if len(samples) > 1 else samples[0]
-    last = summary["after_drain"]
+    warm = samples[max(1, len(samples) // 4)]  # a quarter in: caches and pools are full
+    last, expired = summary["after_drain"], summary["after_retention"]
+    base = summary["baseline"]
     a = summary["audit"]
     lines = [
         f"# Soak: {summary['minutes']} min at {summary['rate_per_s']:.0f} events/s",
@@ -150,32 +192,34 @@ def markdown(summary: dict[str, Any]) -> str:
         f"drained in {summary['drain_seconds']} s; "
         f"secret hits: {summary['secret_hits'] or 'none'}.",
         "",
-        "## RSS (KiB): first sample after start, end (after drain)",
+        f"## RSS (KiB): at t={first['t_s']:.0f} s, at t={warm['t_s']:.0f} s, after drain",
         "",
-        "| program | start | end | change |",
-        "|---|---|---|---|",
+        "| program | first | warm | end | end - warm |",
+        "|---|---|---|---|---|",
     ]
-    for name, start in _rss_by_program(first).items():
-        end = last["rss_kib"].get(name)
-        same = first["pids"].get(name) == last["pids"].get(name)
-        change = f"{(end or 0) - (start or 0):+,}" if same else "restarted"
-        lines.append(f"| {name} | {start:,} | {end or 0:,} | {change} |")
-    base, after = summary["baseline"], last
+    for name, start in first["rss_kib"].items():
+        mid, end = warm["rss_kib"].get(name), last["rss_kib"].get(name)
+        same = warm["pids"].get(name) == last["pids"].get(name)
+        change = f"{(end or 0) - (mid or 0):+,}" if same else "restarted"
+        lines.append(f"| {name} | {start or 0:,} | {mid or 0:,} | {end or 0:,} | {change} |")
     lines += [
         "",
-        f"Redis used_memory: baseline {base['redis_used_memory']:,} B, after drain "
-        f"{after['redis_used_memory']:,} B (streams {after['streams']} entries, capped at "
-        f"MAXLEN ~1,000,000 each; ledger {after['ledger']:,} entries, capped at 1,000,000).",
+        f"## Redis: baseline, after drain, after retention ({summary['retention']}, "
+        f"waited {summary['retention_wait_seconds']:.0f} s)",
         "",
-        "## Keys by prefix",
-        "",
-        "| prefix | baseline | after drain |",
-        "|---|---|---|",
+        "| | baseline | after drain | after retention |",
+        "|---|---|---|---|",
     ]
-    for prefix in sorted(set(base["keys"]) | set(after["keys"])):
-        lines.append(
-            f"| {prefix} | {base['keys'].get(prefix, 0)} | {after['keys'].get(prefix, 0)} |"
-        )
+    rows = [("used_memory (B)", "redis_used_memory"), ("ledger entries", "ledger"),
+            ("stream entries", "streams"), ("DLQ", "dlq")]  # fmt: skip
+    for label, field in rows:
+        values = [base[field], last[field], expired[field]]
+        if isinstance(values[0], dict):
+            values = [sum(v.values()) for v in values]
+        lines.append(f"| {label} | " + " | ".join(f"{v:,}" for v in values) + " |")
+    for prefix in sorted(set(base["keys"]) | set(last["keys"]) | set(expired["keys"])):
+        counts = [s["keys"].get(prefix, 0) for s in (base, last, expired)]
+        lines.append(f"| keys `{prefix}:*` | " + " | ".join(str(c) for c in counts) + " |")
     lines += ["", "## Over time (one row a minute)", "",
               "| t (s) | redis used_memory | max outbox | outboxes | dispatcher RSS "
               "| worker RSS max |",
@@ -196,11 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=60)
     p.add_argument("--rate", type=float, default=200, help="events/s in total (default 200)")
     p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--retention", default="10m",
+                   help="dedupe.seen_ttl and delivery.ledger_retention (default 10m)")  # fmt: skip
     p.add_argument("--run-dir", help="default: a new temp dir (kept)")
     p.add_argument("--out", default="soak", help="writes OUT.json and OUT.md (default ./soak)")
     args = p.parse_args(argv)
     run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="herald-soak-"))
-    summary = run(args.minutes, args.rate, run_dir, Path(args.out), args.workers)
+    seconds(args.retention)  # a bad value fails now, not after the hour
+    summary = run(args.minutes, args.rate, run_dir, Path(args.out), args.workers, args.retention)
     return 0 if summary["audit"]["lost"] == 0 else 1
 
 

@@ -37,6 +37,8 @@ class StackOptions:
     """Sandbox per-channel limit (default: Discord's 30/60s)."""
     herald_rates: tuple[str, ...] = ()
     """`[delivery] rate` for Herald (default: its own 5/2s + 30/60s)."""
+    retention: str | None = None
+    """`dedupe.seen_ttl` and `delivery.ledger_retention` (default: Herald's 1h and 24h)."""
     metrics: bool = True
 
 
@@ -118,12 +120,24 @@ class Stack:
         # trading-alerts posts through the webhook with the recognisable fake token
         fake = Webhook(FAKE_WEBHOOK_ID, self.token, TRADING_ALERTS)
         env["HERALD_WEBHOOK_TRADING_ALERTS"] = self.sandbox.base_url + fake.path
-        if self.options.herald_rates:
-            config = self.run_dir / "herald.toml"
-            rates = ", ".join(f'"{r}"' for r in self.options.herald_rates)
-            config.write_text(f"[delivery]\nrate = [{rates}]\n")
-            env["HERALD_CONFIG"] = str(config)
+        config = self._config_toml()
+        if config:
+            path = self.run_dir / "herald.toml"
+            path.write_text(config)
+            env["HERALD_CONFIG"] = str(path)
         return env
+
+    def _config_toml(self) -> str:
+        text = ""
+        if self.options.retention:
+            text += f'[dedupe]\nseen_ttl = "{self.options.retention}"\n'
+        if self.options.herald_rates or self.options.retention:
+            text += "[delivery]\n"
+        if self.options.herald_rates:
+            text += "rate = [" + ", ".join(f'"{r}"' for r in self.options.herald_rates) + "]\n"
+        if self.options.retention:
+            text += f'ledger_retention = "{self.options.retention}"\n'
+        return text
 
     def _metrics_flags(self) -> dict[str, str]:
         if not self.options.metrics:
