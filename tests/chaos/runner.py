@@ -26,7 +26,13 @@ from herald.testing import wait_until
 from tests.chaos.audit import audit, dead_letters_of, engine_idle, scan_for_secrets
 from tests.chaos.monkey import ChaosOptions, Monkey
 from tests.chaos.stack import Stack, StackOptions
-from tests.chaos.workload import Mix, producer_stats, read_ids, start_producers
+from tests.chaos.workload import (
+    Mix,
+    producer_stats,
+    read_ids,
+    start_producers,
+    stop_producers,
+)
 
 
 @dataclass
@@ -153,10 +159,7 @@ def run(options: RunOptions, say: Any = print) -> Report:
         say(report.summary())
         return report
     finally:
-        for proc in producers:
-            if proc.is_alive():
-                proc.kill()
-                proc.join(10)
+        stop_producers(producers)
         stack.stop()
 
 

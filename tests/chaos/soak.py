@@ -32,7 +32,13 @@ from herald.durations import parse_duration
 from herald.testing import wait_until
 from tests.chaos.audit import audit, engine_idle, scan_for_secrets
 from tests.chaos.stack import Stack, StackOptions
-from tests.chaos.workload import Mix, producer_stats, read_ids, start_producers
+from tests.chaos.workload import (
+    Mix,
+    producer_stats,
+    read_ids,
+    start_producers,
+    stop_producers,
+)
 from worker import keys
 from worker.channels import CHANNELS
 from worker.ledger import LedgerReader
@@ -170,10 +176,7 @@ def run(
         print(markdown(summary), flush=True)
         return summary
     finally:
-        for p in producers:
-            if p.is_alive():
-                p.kill()
-                p.join(10)
+        stop_producers(producers)
         stack.stop()
 
 

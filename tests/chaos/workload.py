@@ -177,6 +177,14 @@ def start_producers(
     return procs
 
 
+def stop_producers(procs: list[mp.process.BaseProcess]) -> None:
+    """Kill whatever is still publishing (a run that failed midway)."""
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(10)
+
+
 def read_ids(out_dir: Path) -> list[str]:
     ids: list[str] = []
     for path in sorted(out_dir.glob("ids-*.txt")):
