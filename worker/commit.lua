@@ -101,7 +101,9 @@ end
 if #acks > 0 then
   redis.call('XACK', stream, group, unpack(acks))
 end
-redis.call('PEXPIRE', KEYS[2], seen_ttl * 2)
+-- A bucket is checked while current and for one TTL after (as the previous one); it
+-- lives one TTL past its last write, so every id is remembered for at least the TTL.
+redis.call('PEXPIRE', KEYS[2], seen_ttl)
 for name, n in pairs(counts) do
   redis.call('HINCRBY', KEYS[6], name, n)
 end

@@ -1,5 +1,6 @@
 """The pipelined dispatcher loop (`Dispatcher.run`) against a real redis-server."""
 
+import dataclasses
 import threading
 import time
 
@@ -70,3 +71,25 @@ def test_trim_drops_what_was_handed_on_and_keeps_what_is_pending(redis_server) -
     assert len(left) < 1_000  # handed-on entries are gone (whole nodes: Redis trims with ~)
     kept = {decode(fields[PAYLOAD_FIELD]).id for _, fields in client.xrange(stream)}
     assert set(ids) <= kept  # every pending entry is still there to be claimed
+
+
+def test_an_id_is_remembered_for_the_seen_ttl_and_not_much_longer(redis_server, monkeypatch):
+    client = redis_server.client()
+    settings = load(env={"HERALD_REDIS_URL": redis_server.url})
+    dispatcher = Dispatcher(client, dataclasses.replace(settings, seen_ttl_s=100.0))
+    clock = [1_000_099.0]  # 1 s before a bucket boundary (buckets are 100 s)
+    monkeypatch.setattr("worker.dispatcher.time.time", lambda: clock[0])
+    envelope = wrap(trade(1), source="t", now_ns=time.time_ns())
+    raw = encode(envelope)
+
+    def replay() -> None:
+        client.xadd(stream_key(Lane.NORMAL), {PAYLOAD_FIELD: raw})
+        dispatcher.run(threading.Event(), drain=True)
+
+    replay()
+    first = keys.seen(10_000)
+    assert 99_000 < client.pttl(first) <= 100_000  # one TTL: at most two buckets alive
+    clock[0] += 98.0  # the next bucket, 99 s after the first copy: still remembered
+    replay()
+    assert client.llen(keys.outbox("trading-alerts")) == 1
+    assert client.hget(keys.STATS, "duplicates") == b"1"
