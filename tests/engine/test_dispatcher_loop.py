@@ -28,7 +28,8 @@ def publish(client: redis.Redis, n: int) -> list[str]:
 def test_drain_hands_on_every_entry_in_order(redis_server) -> None:
     client = redis_server.client()
     ids = publish(client, 1_234)  # several batches of 500: commits overlap decoding
-    dispatcher = Dispatcher(client, load(env={"HERALD_REDIS_URL": redis_server.url}))
+    settings = load(env={"HERALD_REDIS_URL": redis_server.url})
+    dispatcher = Dispatcher(client, settings, batch_size=500)
     dispatcher.run(threading.Event(), drain=True)
     items = client.lrange(keys.outbox("trading-alerts"), 0, -1)
     assert [decode(item.split(b"|", 1)[1]).id for item in items] == ids
