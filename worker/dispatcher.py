@@ -37,8 +37,9 @@ HEARTBEAT_TTL_S = 15
 HEARTBEAT_EVERY_S = 5.0
 BATCH_SIZE: Final = 2_000
 """Entries per lane per read and per commit script. 2,000 rather than 500: faster in 7 of 7
-paired runs, +2-19 % events/s, median +12 % (docs/benchmarks/engine.md), at the cost of the script holding Redis
-~15 ms per full batch, which only happens under a flood (an idle read returns a handful)."""
+paired runs, +2-19 % events/s, median +12 % (docs/benchmarks/engine.md), at the cost of
+the script holding Redis ~15 ms per full batch, which only happens under a flood (an idle
+read returns a handful)."""
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
