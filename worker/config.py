@@ -160,17 +160,19 @@ def _resolve(raw: ConfigFile, env: Mapping[str, str]) -> Settings:
         or DEFAULT_REDIS_URL,
         channels=channels,
         routes=routes,
-        dedupe_window_s=_seconds("dedupe.window", raw.dedupe.window),
+        dedupe_window_s=duration_seconds("dedupe.window", raw.dedupe.window),
         dedupe_fields=dedupe_fields,
-        seen_ttl_s=_seconds("dedupe.seen_ttl", raw.dedupe.seen_ttl),
+        seen_ttl_s=duration_seconds("dedupe.seen_ttl", raw.dedupe.seen_ttl),
         max_attempts=raw.delivery.max_attempts,
-        max_age_s=_seconds("delivery.max_age", raw.delivery.max_age),
+        max_age_s=duration_seconds("delivery.max_age", raw.delivery.max_age),
         rate_windows=tuple(
             parse_rate(f"delivery.rate[{i}]", r) for i, r in enumerate(raw.delivery.rate)
         ),
-        max_lag_s=_seconds("delivery.max_lag", raw.delivery.max_lag),
+        max_lag_s=duration_seconds("delivery.max_lag", raw.delivery.max_lag),
         request_timeout_s=raw.delivery.request_timeout,
-        ledger_retention_s=_seconds("delivery.ledger_retention", raw.delivery.ledger_retention),
+        ledger_retention_s=duration_seconds(
+            "delivery.ledger_retention", raw.delivery.ledger_retention
+        ),
     )
 
 
@@ -208,7 +210,8 @@ def _channel(name: str, raw: ChannelFile, env: Mapping[str, str]) -> Channel:
     return Channel(name, url, policy == "digest", raw.ping_role, raw.username)
 
 
-def _seconds(key: str, text: str) -> float:
+def duration_seconds(key: str, text: str) -> float:
+    """`10m`, `1h30m` or ISO `PT10M` -> seconds; a `ConfigError` naming `key` otherwise."""
     try:
         value = parse_duration(text)
     except ValueError as exc:

@@ -9,9 +9,11 @@ from typing import Any
 import httpx
 import redis
 
+from producer.streams import LANES, stream_key
 from sandbox.testing import SandboxHandle
 from worker import keys
 from worker.channels import CHANNELS
+from worker.dispatcher import lag_and_pending
 from worker.dlq import DeadLetterQueue
 from worker.ledger import LedgerReader, account, percentile
 
@@ -115,17 +117,10 @@ def engine_idle(client: redis.Redis) -> bool:
     """Nothing left in any outbox and nothing unread or unacknowledged in any stream."""
     if any(client.llen(keys.outbox(c)) for c in CHANNELS):
         return False
-    for lane in ("critical", "normal", "bulk"):
-        stream = f"herald:events:{lane}"
-        if not client.exists(stream):
-            continue
-        last = client.xinfo_stream(stream)["last-generated-id"]
-        for group in client.xinfo_groups(stream):
-            # Not `lag`: Redis 7.0 restores a stale entries-read after an AOF rewrite and a
-            # restart, so `lag` can stay > 0 when all was read (docs/RELIABILITY.md, bug 3).
-            if group["last-delivered-id"] != last or int(group.get("pending") or 0):
-                return False
-    return True
+    # lag_and_pending, not XINFO's `lag`: Redis 7.0 restores a stale entries-read after an
+    # AOF rewrite and a restart, so `lag` can stay > 0 when all was read (RELIABILITY, bug 3).
+    streams = [stream_key(lane) for lane in LANES]
+    return not any(any(lag_and_pending(client, s)) for s in streams if client.exists(s))
 
 
 def dead_letters_of(client: redis.Redis, channel: str) -> int:

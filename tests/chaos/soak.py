@@ -28,7 +28,6 @@ from typing import Any
 
 import redis
 
-from herald.durations import parse_duration
 from herald.testing import wait_until
 from tests.chaos.audit import audit, engine_idle, scan_for_secrets
 from tests.chaos.stack import Stack, StackOptions
@@ -41,6 +40,7 @@ from tests.chaos.workload import (
 )
 from worker import keys
 from worker.channels import CHANNELS
+from worker.config import duration_seconds
 from worker.ledger import LedgerReader
 
 
@@ -85,13 +85,6 @@ def sample(stack: Stack, t0: float) -> dict[str, Any]:
     }
 
 
-def seconds(duration: str) -> float:
-    value = parse_duration(duration)
-    if isinstance(value, str):
-        raise ValueError(f"--retention: use e.g. 10m, not {duration!r}")
-    return value.total_seconds()
-
-
 def retained(client: redis.Redis) -> bool:
     """Nothing left of the retained records: no seen-id bucket, at most the ledger's last
     stream node (approximate XTRIM removes whole nodes of up to 100 entries)."""
@@ -116,7 +109,8 @@ def run(
         reader = LedgerReader(stack.redis())
         producers = start_producers(stack.redis_server.url, run_dir, mix, minutes * 60, 2, 42)
         print(f"soak: {mix.total:.0f} events/s for {minutes} min in {run_dir}", flush=True)
-        poll_s = min(60.0, seconds(retention) / 4)  # read the ledger before it is trimmed
+        retention_s = duration_seconds("--retention", retention)
+        poll_s = min(60.0, retention_s / 4)  # read the ledger before it is trimmed
         next_sample = time.monotonic() + 60
         while alive := [p for p in producers if p.is_alive()]:
             alive[0].join(poll_s)
@@ -144,7 +138,7 @@ def run(
         after = sample(stack, t0)
         result = audit(client, stack.sandbox, ids, reader)
         retention_t0 = time.monotonic()
-        horizon = 2 * seconds(retention) + 120  # two seen buckets, then a reap
+        horizon = 2 * retention_s + 120  # a bucket outlives its last write by one TTL: margin
         with contextlib.suppress(TimeoutError):  # the report shows whatever is left
             wait_until(lambda: retained(client), horizon, "retention to expire", interval=5)
         retained_s = time.monotonic() - retention_t0
@@ -249,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="soak", help="writes OUT.json and OUT.md (default ./soak)")
     args = p.parse_args(argv)
     run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="herald-soak-"))
-    seconds(args.retention)  # a bad value fails now, not after the hour
+    duration_seconds("--retention", args.retention)  # a bad value fails now, not after the hour
     summary = run(args.minutes, args.rate, run_dir, Path(args.out), args.workers, args.retention)
     return 0 if summary["audit"]["lost"] == 0 else 1
 
