@@ -59,9 +59,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from herald.testing import RedisServer, free_port, wait_until  # noqa: E402
+from ground import keyspace  # noqa: E402
+from ground.channels import webhook_env  # noqa: E402
+from ground.keyspace import PAYLOAD_FIELD  # noqa: E402
+from ground.proc import free_port, wait_until  # noqa: E402
+from herald.redis_server import RedisServer  # noqa: E402
 from producer import Publisher  # noqa: E402
-from producer.streams import PAYLOAD_FIELD, stream_key  # noqa: E402
+from producer.streams import stream_key  # noqa: E402
 from schemas import (  # noqa: E402
     BuildSuccess,
     HighLatency,
@@ -79,7 +83,6 @@ from schemas.codec import encode  # noqa: E402
 from schemas.envelope import wrap  # noqa: E402
 from schemas.ids import new_event_id  # noqa: E402
 from schemas.types import Action  # noqa: E402
-from worker import keys  # noqa: E402
 from worker.channels import CHANNELS, DEFAULT_ROUTES  # noqa: E402
 
 log = logging.getLogger("engine_bench")
@@ -400,7 +403,7 @@ class Engine:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
         env["HERALD_REDIS_URL"] = self.redis_server.url
         for channel, url in self.sandbox.urls().items():
-            env["HERALD_WEBHOOK_" + channel.upper().replace("-", "_")] = url
+            env[webhook_env(channel)] = url
         return env
 
     def start(self) -> None:
@@ -494,8 +497,8 @@ def run_dispatcher_once(server: RedisServer, records: list[tuple[str, str, bytes
     dispatcher.run(threading.Event(), drain=True)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    stats = {k.decode(): int(v) for k, v in r.hgetall(keys.STATS).items()}
-    queued = sum(int(r.llen(keys.outbox(c))) for c in CHANNELS)
+    stats = {k.decode(): int(v) for k, v in r.hgetall(keyspace.STATS).items()}
+    queued = sum(int(r.llen(keyspace.outbox(c))) for c in CHANNELS)
     cmd = r.info("commandstats")
     script = cmd.get("cmdstat_evalsha", {})
     n = len(records)
@@ -858,7 +861,7 @@ def bench_burst(cfg: dict, tmp: Path, sandbox: Sandbox) -> dict:
             pub.flush(30)
 
         def outbox_depth() -> int:
-            return sum(int(r.llen(keys.outbox(c))) for c in CHANNELS)
+            return sum(int(r.llen(keyspace.outbox(c))) for c in CHANNELS)
 
         def engine_done(counts: dict[str, int]) -> bool:
             return (

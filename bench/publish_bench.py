@@ -50,7 +50,8 @@ from typing import Any
 import httpx
 import redis
 
-from herald.testing import RedisServer, free_port, wait_until
+from ground.proc import free_port, wait_until
+from herald.redis_server import RedisServer
 from producer.publisher import Publisher, PublisherStats
 from producer.spool import Spool
 from producer.streams import stream_key

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 
-from herald.testing import free_port, wait_until
+from ground.proc import free_port, wait_until
 from sandbox.demo import FAMILIES, batched
 from sandbox.webhooks import channel_webhooks
 

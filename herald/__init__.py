@@ -1,6 +1,5 @@
-"""Herald: trading-system events to Discord.
+"""Herald's top floor: the `herald` command line and the operations behind it.
 
-This package holds what the other packages share (errors, redaction, config) and the
-`herald` command line. Import-light on purpose: the producer imports `herald.errors`
-on the trading hot path's start-up.
+`herald up`, `status`, `publish`, `dlq`, the demo and supervisord live here; they use
+every layer below (ground, schemas, producer, worker) and nothing below imports them.
 """

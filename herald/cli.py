@@ -6,14 +6,13 @@ taking the parsed namespace and returning an exit code.
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from herald.errors import HeraldError
-from herald.logs import formatter
-from herald.redact import RedactingFilter, redact
+from ground.errors import HeraldError
+from ground.logs import configure_logging
+from ground.redact import redact
 
 # Modules are imported lazily by name so `herald publish` does not pay for aiohttp etc.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -25,18 +24,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("herald.up", "add_parser"),
     "status": ("herald.status_cli", "add_parser"),
 }
-
-
-def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
-    """`key=value` lines (or JSON with `json_lines`); the redacting filter stays on."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(formatter(json_lines))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "rq.worker", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:

@@ -3,26 +3,33 @@
 import argparse
 import base64
 import json
+import logging
+import os
+import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
-import redis
-
-from herald.durations import parse_duration
-from herald.errors import HeraldError
-from herald.redact import redact
+from ground.durations import parse_duration
+from ground.errors import HeraldError
+from ground.proc import die_with_parent
+from herald import options
+from herald.options import add_redis_options
 from schemas.codec import decode, to_builtins
-from worker.config import Settings, load
+from worker.config import Settings
 from worker.dlq import DeadLetter, DeadLetterQueue
+
+log = logging.getLogger("herald.worker")
 
 Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="herald.toml path (default: $HERALD_CONFIG or ./herald.toml)")
+    add_redis_options(p)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument(
         "--log-json", action="store_true", default=argparse.SUPPRESS, help="JSON log lines"
@@ -51,9 +58,22 @@ def add_dispatch(sub: Sub) -> None:  # type: ignore[valid-type]
 def add_worker(sub: Sub) -> None:  # type: ignore[valid-type]
     p = sub.add_parser("worker", help="RQ workers that deliver outboxes to Discord")  # type: ignore[attr-defined]
     _common(p)
-    p.add_argument("-n", "--workers", type=int, default=6, help="worker processes (default 6)")
-    p.add_argument("--name", help="worker name (with -n 1)")
+    p.add_argument(
+        "-n",
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1, in this process; N > 1: a pool of N under "
+        "supervisord, in the foreground)",
+    )
+    p.add_argument("--name", help="worker name (-n 1)")
     p.add_argument("--burst", action="store_true", help="exit when the queues are empty (-n 1)")
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="-n N > 1: where supervisord keeps its config, socket and log "
+        "(default: a new temporary directory)",
+    )
     _metrics(p)
     p.add_argument(
         "--metrics-port-offset",
@@ -108,12 +128,13 @@ def _selection(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load(args.config)
+    return options.settings(args)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     from worker.service import run_dispatcher
 
+    _die_with_supervisord()
     run_dispatcher(
         _settings(args), name=args.name, drain=args.drain, metrics_port=args.metrics_port
     )
@@ -121,35 +142,65 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from worker.service import run_pool, run_worker
-
-    settings = _settings(args)
+    settings = _settings(args)  # a bad herald.toml stops here, not in N restarting workers
     if args.workers < 1:
         raise HeraldError("-n/--workers must be at least 1")
     port = args.metrics_port + args.metrics_port_offset if args.metrics_port else 0
-    if args.workers == 1:
-        run_worker(settings, name=args.name, burst=args.burst, metrics_port=port)
-        return 0
-    passthrough = ["--log-level", args.log_level] + (
-        ["--config", args.config] if args.config else []
-    )
+    if args.workers > 1:
+        _exec_pool(args, settings, port)
+    from worker.service import run_worker
+
+    _die_with_supervisord()
+    run_worker(settings, name=args.name, burst=args.burst, metrics_port=port)
+    return 0
+
+
+def _exec_pool(args: argparse.Namespace, settings: Settings, port: int) -> NoReturn:
+    """`-n N`: become supervisord running N `herald worker -n 1` programs (and no dispatcher),
+    from the template `herald up` and deploy/supervisord.conf use (herald/supervisor.py)."""
+    from herald.supervisor import Layout, exec_pool
+
+    if args.burst or args.name:
+        raise HeraldError("--burst and --name are for one worker (-n 1)")
+    # The Redis resolved here reaches every worker through the environment, not through the
+    # config file or a command line (a URL may hold a password).
+    os.environ["HERALD_REDIS_URL"] = settings.redis_url
+    flags = ["--log-level", args.log_level]
+    if args.config:
+        flags += ["--config", str(Path(args.config).resolve())]
     if getattr(args, "log_json", False):
-        passthrough.append("--log-json")
+        flags.append("--log-json")
+    words = [_conf_quote(flag) for flag in flags]
+    if port:  # worker i listens on port + i
+        words += ["--metrics-port", str(port), "--metrics-port-offset", "%(process_num)s"]
+    run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="herald-pool-")).resolve()
+    layout = Layout(
+        run_dir=str(run_dir),
+        herald=f"{_conf_quote(sys.executable)} -m herald.cli",
+        workers=args.workers,
+        worker_flags=" ".join(words),
+        dispatcher=False,
+        worker_logs_to_stdout=True,
+    )
+    log.info("worker pool: %d workers under supervisord, run dir %s", args.workers, run_dir)
+    exec_pool(layout)
 
-    def child_args(index: int) -> list[str]:
-        return ["--metrics-port", str(port + index)] if port else []
 
-    return run_pool(args.workers, passthrough, child_args=child_args)
+def _conf_quote(word: str) -> str:
+    """`word` as one word of a supervisord command (shell-quoted; `%` is its interpolation)."""
+    return shlex.quote(word).replace("%", "%%")
+
+
+def _die_with_supervisord() -> None:
+    """Under supervisord (it sets SUPERVISOR_ENABLED), ask the kernel to SIGTERM this
+    process when supervisord dies, even by SIGKILL: supervisord cannot ask for it, and an
+    orphaned worker or dispatcher would go on beside the ones that replace it."""
+    if os.environ.get("SUPERVISOR_ENABLED") == "1":
+        die_with_parent()
 
 
 def _queue(args: argparse.Namespace) -> DeadLetterQueue:
-    settings = _settings(args)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise HeraldError(f"cannot reach Redis at {redact(settings.redis_url)}: {exc}") from None
-    return DeadLetterQueue(client)
+    return DeadLetterQueue(options.connect(options.location(args)))
 
 
 def _matching(queue: DeadLetterQueue, args: argparse.Namespace) -> Iterable[DeadLetter]:

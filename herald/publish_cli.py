@@ -6,7 +6,6 @@ for Redis to accept the event and fails loudly: a CI step should go red, not spo
 """
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -17,11 +16,12 @@ from typing import Any
 import msgspec
 import redis
 
-from herald.durations import parse_duration
-from herald.errors import InvalidEvent, RedisUnavailable
-from herald.redact import redact
-from producer.publisher import DEFAULT_REDIS_URL
-from producer.streams import DEFAULT_PREFIX, PAYLOAD_FIELD, stream_key
+from ground import keyspace
+from ground.durations import parse_duration
+from ground.errors import InvalidEvent, RedisUnavailable
+from ground.redact import redact
+from herald import options
+from producer.streams import stream_key
 from schemas.base import Event, Severity
 from schemas.catalog import EVENT_TYPES, AnyEvent
 from schemas.codec import encode, to_json
@@ -68,13 +68,12 @@ def _add_kind(
         "--severity", choices=[s.value for s in Severity], help="override the kind's default"
     )
     meta.add_argument("--dedup-key", help="override the dispatcher's dedupe key for this event")
-    meta.add_argument("--redis-url", help=f"default: $HERALD_REDIS_URL or {DEFAULT_REDIS_URL}")
     meta.add_argument(
         "--direct",
         action="store_true",
         help="skip Redis: render and post straight to the channel webhooks (HERALD_WEBHOOK_*)",
     )
-    meta.add_argument("--config", help="herald.toml, for --direct (routes, webhooks)")
+    options.add_redis_options(meta)
     meta.add_argument(
         "--timeout", type=float, default=5.0, help="seconds to wait for Redis (default 5)"
     )
@@ -145,33 +144,24 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.direct:
         from herald.direct import post
-        from worker.config import load
 
-        post(envelope, load(args.config))
+        post(envelope, options.settings(args))
         print(to_json(envelope).decode() if args.print_json else envelope.id)
         return 0
-    url = args.redis_url or _env_url()
-    client = redis.Redis.from_url(
-        url, socket_timeout=args.timeout, socket_connect_timeout=args.timeout
-    )
+    client = options.connect(options.location(args), timeout=args.timeout)
     try:
         client.xadd(
-            stream_key(envelope.lane, DEFAULT_PREFIX),
-            {PAYLOAD_FIELD: encode(envelope)},
-            maxlen=1_000_000,
+            stream_key(envelope.lane),
+            {keyspace.PAYLOAD_FIELD: encode(envelope)},
+            maxlen=keyspace.STREAM_MAXLEN,
             approximate=True,
         )
     except redis.RedisError as exc:
         raise RedisUnavailable(
-            f"cannot reach Redis at {redact(url)} ({redact(str(exc))}); "
-            "start it or set HERALD_REDIS_URL / --redis-url"
+            f"Redis at {options.location(args)} refused the event: {redact(str(exc))}"
         ) from None
     finally:
         client.close()
     out = to_json(envelope).decode() if args.print_json else envelope.id
     print(out, file=sys.stdout)
     return 0
-
-
-def _env_url() -> str:
-    return os.environ.get("HERALD_REDIS_URL", DEFAULT_REDIS_URL)

@@ -8,12 +8,12 @@ import redis
 from rich.console import Console
 from rich.table import Table
 
-from worker import keys
+from ground import keyspace
 from worker.ledger import account, percentile
 
 
 def stats_snapshot(client: redis.Redis) -> dict[str, int]:
-    raw: dict[bytes, bytes] = client.hgetall(keys.STATS)  # type: ignore[assignment]
+    raw: dict[bytes, bytes] = client.hgetall(keyspace.STATS)  # type: ignore[assignment]
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
@@ -64,28 +64,28 @@ class DemoReport:
         def delta(name: str) -> int:
             return after.get(name, 0) - before.get(name, 0)
 
-        limited = sum(after[k] - before.get(k, 0) for k in after if k.startswith("429:"))
+        limited = sum(delta(k) for k in after if k.startswith(keyspace.LIMITED_PREFIX))
         p50, p99 = percentile(acc.latencies_s, 50), percentile(acc.latencies_s, 99)
         pages = [acc.latency_s[i] for i in critical if i in acc.latency_s]
         page_p50, page_max = percentile(pages, 50), max(pages, default=None)
         return cls(
             published=len(ids),
-            delivered=counts["delivered"],
-            digested=counts["digested"],
-            folded=counts["folded"],
-            duplicate=counts["duplicate"],
-            dead_lettered=counts["dead_lettered"],
+            delivered=counts[keyspace.DELIVERED],
+            digested=counts[keyspace.DIGESTED],
+            folded=counts[keyspace.FOLDED],
+            duplicate=counts[keyspace.DUPLICATE],
+            dead_lettered=counts[keyspace.DEAD_LETTERED],
             missing=counts["missing"],
-            messages=delta("messages"),
-            requests=delta("requests"),
+            messages=delta(keyspace.MESSAGES),
+            requests=delta(keyspace.REQUESTS),
             rate_limited=limited,
-            bad_requests=delta("400"),
+            bad_requests=delta(keyspace.BAD_REQUESTS),
             sent_twice=sum(acc.repeats.values()),
             p50_ms=_ms(p50),
             p99_ms=_ms(p99),
             critical_p50_ms=_ms(page_p50),
             critical_max_ms=_ms(page_max),
-            events_in_total=sum(v for k, v in after.items() if k.startswith("in:")),
+            events_in_total=sum(v for k, v in after.items() if k.startswith(keyspace.IN_PREFIX)),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,8 +11,9 @@ import msgspec
 import redis
 from rich.console import Console
 
-from herald.errors import RedisUnavailable
-from herald.redact import redact
+from ground.errors import RedisUnavailable
+from ground.redact import redact
+from herald import options
 
 Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -24,7 +25,7 @@ def add_parser(sub: Sub) -> None:  # type: ignore[valid-type]
         "status",
         help="queues, rate limits, workers and the DLQ; exit 0 healthy, 1 degraded, 2 no Redis",
     )
-    p.add_argument("--config", help="herald.toml path (default: $HERALD_CONFIG or ./herald.toml)")
+    options.add_redis_options(p)
     p.add_argument("--json", action="store_true", help="print the snapshot as JSON")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--log-json", action="store_true", default=argparse.SUPPRESS)
@@ -32,18 +33,16 @@ def add_parser(sub: Sub) -> None:  # type: ignore[valid-type]
 
 
 def run(args: argparse.Namespace) -> int:
-    from worker.config import load
     from worker.status import collect
     from worker.status_view import render
 
-    settings = load(args.config)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    settings = options.settings(args)
+    where = options.location(args)
+    client = options.connect(where)
     try:
         status = collect(client, settings)
     except redis.RedisError as exc:
-        raise RedisUnavailable(
-            f"cannot reach Redis at {redact(settings.redis_url)}: {redact(str(exc))}"
-        ) from None
+        raise RedisUnavailable(f"lost Redis at {where}: {redact(str(exc))}") from None
     finally:
         client.close()
     if args.json:

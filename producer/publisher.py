@@ -22,9 +22,12 @@ from typing import Final, NamedTuple, Self
 
 import redis
 
-from herald.redact import redact
+from ground import keyspace
+from ground.backoff import backoff
+from ground.redact import redact
+from ground.settings import redis_location
 from producer.spool import Record, Spool
-from producer.streams import DEFAULT_PREFIX, PRODUCER_STATS_PREFIX, XADD_MANY, stream_key
+from producer.streams import XADD_MANY, stream_key
 from schemas.base import Lane, Severity
 from schemas.catalog import AnyEvent
 from schemas.codec import encode
@@ -33,8 +36,8 @@ from schemas.ids import new_event_id
 
 log = logging.getLogger("herald.producer")
 
-DEFAULT_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
-_RETRY_DELAYS: Final = (0.2, 0.5, 1.0, 2.0, 5.0)
+_RETRY_BASE_S: Final = 0.2
+_RETRY_CAP_S: Final = 5.0
 _STATS_EVERY_S: Final = 1.0
 _IDLE_WAIT_S: Final = 0.05
 
@@ -75,14 +78,16 @@ class Publisher:
         source: str | None = None,
         buffer_size: int = 100_000,
         batch_size: int = 1_000,
-        maxlen: int = 1_000_000,
+        maxlen: int = keyspace.STREAM_MAXLEN,
         spool_path: str | Path | None = None,
-        stream_prefix: str = DEFAULT_PREFIX,
+        stream_prefix: str = keyspace.STREAM_PREFIX,
         socket_timeout: float = 2.0,
     ) -> None:
         if buffer_size < 1 or batch_size < 1 or maxlen < 1:
             raise ValueError("buffer_size, batch_size and maxlen must be positive integers")
-        self.redis_url = redis_url or os.environ.get("HERALD_REDIS_URL", DEFAULT_REDIS_URL)
+        self.location = redis_location(redis_url)
+        """Where events go, and which rule chose it (`ground.settings.redis_location`)."""
+        self.redis_url = self.location.url
         self.source = source or os.environ.get("HERALD_SOURCE") or Path(sys.argv[0]).stem or "app"
         self._redis = redis.Redis.from_url(
             self.redis_url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
@@ -106,9 +111,7 @@ class Publisher:
         self._failures = 0
         self._waiting: list[_Flush] = []
         self._xadd_many = self._redis.register_script(XADD_MANY)
-        self._stats_key = (
-            f"{PRODUCER_STATS_PREFIX}{self.source}:{socket.gethostname()}:{os.getpid()}"
-        )
+        self._stats_key = f"{keyspace.PRODUCERS}{self.source}:{socket.gethostname()}:{os.getpid()}"
         self._stats_due = 0.0
         self._thread = threading.Thread(target=self._run, name="herald-publisher", daemon=True)
         self._thread.start()
@@ -287,13 +290,13 @@ class Publisher:
         return True
 
     def _mark_down(self, exc: Exception) -> None:
-        delay = _RETRY_DELAYS[min(self._failures, len(_RETRY_DELAYS) - 1)]
         self._failures += 1
+        delay = backoff(self._failures, base=_RETRY_BASE_S, cap=_RETRY_CAP_S)
         self._retry_at = time.monotonic() + delay
         if self._redis_ok:
             log.warning(
                 "redis unreachable at %s (%s): spooling to %s",
-                redact(self.redis_url),
+                self.location,
                 redact(str(exc)),
                 self._spool.path,
             )

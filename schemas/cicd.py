@@ -1,4 +1,4 @@
-"""CI/CD and deployment events (the catalogue's section 1 and the workflow's steps)."""
+"""CI/CD and deployment events (the build, deploy and restart steps of a CI/CD workflow)."""
 
 from datetime import timedelta
 from typing import Annotated, ClassVar

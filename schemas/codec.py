@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from herald.errors import InvalidEvent
+from ground.errors import InvalidEvent
 from schemas.envelope import Envelope
 
 _msgpack_encoder = msgspec.msgpack.Encoder()

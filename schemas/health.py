@@ -1,4 +1,4 @@
-"""System health events (the catalogue's section 3, raised by the health monitor)."""
+"""System health events (raised by a health monitor)."""
 
 from datetime import timedelta
 from typing import ClassVar

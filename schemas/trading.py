@@ -1,4 +1,4 @@
-"""Trading events: the TradingEventNotifier's calls and the catalogue's section 2."""
+"""Trading events: trades, signals, P&L and risk, as the trading system reports them."""
 
 from decimal import Decimal
 from typing import ClassVar

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from herald.errors import InvalidEvent
+from ground.errors import InvalidEvent
 from schemas.base import Event
 
 E = TypeVar("E", bound=Event)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from herald.testing import RedisServer
+from herald.redis_server import RedisServer
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""CI/CD cards: the catalogue's section 1 and the workflow's build/deploy steps."""
+"""CI/CD cards: builds, deployments and restarts."""
 
 from schemas import (
     BuildFailure,
@@ -91,7 +91,7 @@ def deployment_failed(ev: DeploymentFailed) -> Card:
 
 
 def service_restart(ev: ServiceRestart) -> Card:
-    """Yellow as catalogued; the status says whether it came back (`active`)."""
+    """Yellow; the status says whether it came back (`active`)."""
     fields = [
         field("Service", text(ev.service)),
         field("Server", text(ev.server)),

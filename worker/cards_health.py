@@ -1,4 +1,4 @@
-"""System health cards: the catalogue's section 3, raised by the health monitor."""
+"""System health cards: raised by a health monitor."""
 
 from schemas import ConnectionLost, ConnectionStatus, HighLatency, ServiceDown, SystemHealthy, Trend
 from worker.embeds import Card, Colour, field, text, title

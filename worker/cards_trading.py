@@ -1,4 +1,4 @@
-"""Trading cards: the seed's TradingEventNotifier and the catalogue's section 2."""
+"""Trading cards: trades, signals, P&L, risk and the daily summary."""
 
 import re
 from decimal import Decimal
@@ -84,7 +84,7 @@ def risk_alert(ev: RiskAlert) -> Card:
 
 
 def pnl_update(ev: PnlUpdate) -> Card:
-    """📈 green as catalogued; 📉 red on a losing day, like the trade card."""
+    """📈 green by default; 📉 red on a losing day, like the trade card."""
     fields = [
         field("Daily P&L", pnl(ev.daily_pnl)),
         field("Total P&L", pnl(ev.total_pnl)),

@@ -1,14 +1,15 @@
-"""The five channels of the user's design and the default routing of kinds to them."""
+"""The default routing of event kinds to the five channels (ground.channels)."""
 
 from typing import Final
 
-SYSTEM_STATUS: Final = "system-status"
-TRADING_ALERTS: Final = "trading-alerts"
-CRITICAL_ALERTS: Final = "critical-alerts"
-MARKET_DATA: Final = "market-data"
-MAINTENANCE: Final = "maintenance"
-
-CHANNELS: Final = (SYSTEM_STATUS, TRADING_ALERTS, CRITICAL_ALERTS, MARKET_DATA, MAINTENANCE)
+from ground.channels import (
+    CHANNELS,
+    CRITICAL_ALERTS,
+    MAINTENANCE,
+    MARKET_DATA,
+    SYSTEM_STATUS,
+    TRADING_ALERTS,
+)
 
 DEFAULT_ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "build_started": (SYSTEM_STATUS,),
@@ -42,4 +43,13 @@ DEFAULT_DEDUP_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 }
 """Alert kinds folded within the dedupe window, and the fields that make up their key."""
 
-DEFAULT_DIGEST_CHANNELS: Final = (MARKET_DATA,)
+__all__ = [
+    "CHANNELS",
+    "CRITICAL_ALERTS",
+    "DEFAULT_DEDUP_FIELDS",
+    "DEFAULT_ROUTES",
+    "MAINTENANCE",
+    "MARKET_DATA",
+    "SYSTEM_STATUS",
+    "TRADING_ALERTS",
+]

@@ -5,50 +5,41 @@
 --
 -- KEYS: 1 stream, 2 seen (current bucket), 3 seen (previous bucket), 4 DLQ hash,
 --       5 DLQ index, 6 stats hash, 7 live fold keys set, 8 ledger
--- ARGV: 1 group, 2 now (ms), 3 seen TTL (ms), 4 ops (msgpack array), then one blob per op.
--- ops[j] is one of (its blob is ARGV[4 + j]):
---   {'D', entry id, dead-letter id, channel or ''}        blob: the dead-letter record
+-- ARGV: 1 group, 2 now (ms), 3 seen TTL (ms), 4 outbox key prefix, 5 ops (msgpack
+-- array), then one blob per op. ops[j] is one of (its blob is ARGV[5 + j]):
+--   {'D', entry id, dead-letter id}                      blob: the dead-letter record
 --   {'E', entry id, event id, kind, fold key or '', fold window (ms),
---    {close key...}, {outbox key...}}                     blob: the raw envelope
+--    {close key...}, {channel...}}                       blob: the raw envelope
 -- The per-event fields travel as one msgpack array rather than ~10 arguments each: the
 -- client packs it in C and Redis unpacks it in C (cmsgpack), which is most of what it
 -- cost to ship them one by one (docs/benchmarks/engine.md).
 local stream, group = KEYS[1], ARGV[1]
-local now, seen_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
-local ops = cmsgpack.unpack(ARGV[4])
+local now, seen_ttl, outbox_prefix = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local ops = cmsgpack.unpack(ARGV[5])
 local counts = {}
 local function count(name, n)
   counts[name] = (counts[name] or 0) + (n or 1)
 end
 local acks = {}
-local function ledger(event_id, outcome)
-  redis.call('XADD', KEYS[8], 'MAXLEN', '~', 1000000, '*', 'e', event_id, 'o', outcome, 't', now)
-end
 local pushes, order = {}, {}
 for j, o in ipairs(ops) do
-  local op, blob = o[1], ARGV[4 + j]
+  local op, blob = o[1], ARGV[5 + j]
   if op == 'D' then
-    redis.call('HSET', KEYS[4], o[3], blob)
-    redis.call('ZADD', KEYS[5], now, o[3])
-    count('dead_lettered')
-    if o[4] ~= '' then
-      redis.call('HINCRBY', 'herald:channel:' .. o[4], 'dead_lettered', 1)
-    end
+    dead_letter(KEYS[4], KEYS[5], KEYS[6], false, o[3], blob, now)
     acks[#acks + 1] = o[2]
   else
     local entry, event_id, kind = o[2], o[3], o[4]
     local fkey, window = o[5], o[6]
-    local closes, outboxes, raw = o[7], o[8], blob
-    local m = #outboxes
+    local closes, channels, raw = o[7], o[8], blob
     acks[#acks + 1] = entry
-    count('in:' .. kind)
+    count('${IN_PREFIX}' .. kind)
     if redis.call('SISMEMBER', KEYS[3], event_id) == 1
         or redis.call('SADD', KEYS[2], event_id) == 0 then
-      count('duplicates')
-      ledger(event_id, 'duplicate')
+      count('${DUPLICATES}')
+      ledger(KEYS[8], now, event_id, '${DUPLICATE}')
     else
       for _, key in ipairs(closes) do
-        if key == '*' then
+        if key == '${CLOSE_ALL}' then
           local live = redis.call('SMEMBERS', KEYS[7])
           for _, k in ipairs(live) do redis.call('DEL', k) end
           redis.call('DEL', KEYS[7])
@@ -65,9 +56,9 @@ for j, o in ipairs(ops) do
           if tonumber(st[2] or '0') == 0 then redis.call('HSET', fkey, 'since', now) end
           redis.call('HINCRBY', fkey, 'count', 1)
           suppressed = true
-          ledger(event_id, 'folded')
-          count('folded')
-          count('folded:' .. kind)
+          ledger(KEYS[8], now, event_id, '${FOLDED}')
+          count('${FOLDED}')
+          count('${FOLDED_PREFIX}' .. kind)
         else
           folded, since = tonumber(st[2] or '0'), tonumber(st[3] or '0')
           redis.call('HSET', fkey, 'last', now, 'count', 0, 'since', 0)
@@ -76,27 +67,27 @@ for j, o in ipairs(ops) do
         end
       end
       if not suppressed then
-        local item = 'H1:' .. folded .. ':' .. since .. ':' .. now .. ':0|' .. raw
-        for _, outbox in ipairs(outboxes) do
-          local list = pushes[outbox]
+        local item = '${OUTBOX_MAGIC}:' .. folded .. ':' .. since .. ':' .. now .. ':0|' .. raw
+        for _, channel in ipairs(channels) do
+          local list = pushes[channel]
           if not list then
             list = {}
-            pushes[outbox] = list
-            order[#order + 1] = outbox
+            pushes[channel] = list
+            order[#order + 1] = channel
           end
           list[#list + 1] = item
         end
-        if m == 0 then count('unrouted') end
+        if #channels == 0 then count('${UNROUTED}') end
       end
     end
   end
 end
-for _, outbox in ipairs(order) do
-  local list = pushes[outbox]
+for _, channel in ipairs(order) do
+  local list = pushes[channel]
   for j = 1, #list, 1000 do  -- one RPUSH per outbox per 1000 items (unpack's stack limit)
-    redis.call('RPUSH', outbox, unpack(list, j, math.min(j + 999, #list)))
+    redis.call('RPUSH', outbox_prefix .. channel, unpack(list, j, math.min(j + 999, #list)))
   end
-  count('queued:' .. string.sub(outbox, 15), #list)
+  count('${QUEUED_PREFIX}' .. channel, #list)
 end
 if #acks > 0 then
   redis.call('XACK', stream, group, unpack(acks))

@@ -7,11 +7,11 @@ A recovery closes the windows of the alerts it answers, so a new failure pages a
 
 from collections.abc import Mapping
 
+from ground import keyspace
 from schemas.cicd import ServiceRestart
 from schemas.envelope import Envelope
 from schemas.health import ConnectionLost, SystemHealthy
 from schemas.types import ConnectionStatus
-from worker import keys
 
 CLOSE_ALL = "*"
 
@@ -28,7 +28,7 @@ def plan(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> tuple[str
         return "", [CLOSE_ALL]
     have = type(event).__struct_fields__
     return "", [
-        keys.fold(kind, "|".join(str(getattr(event, n)) for n in names))
+        keyspace.fold(kind, "|".join(str(getattr(event, n)) for n in names))
         for kind, names in fields.items()
         if names and all(n in have for n in names)
     ]
@@ -38,11 +38,11 @@ def fold_key(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> str |
     """The fold key for an alert kind (None when it does not fold); not for recoveries."""
     kind = envelope.kind
     if envelope.dedup_key is not None:
-        return keys.fold(kind, envelope.dedup_key)
+        return keyspace.fold(kind, envelope.dedup_key)
     names = fields.get(kind)
     if not names:
         return None
-    return keys.fold(kind, "|".join(str(getattr(envelope.event, n)) for n in names))
+    return keyspace.fold(kind, "|".join(str(getattr(envelope.event, n)) for n in names))
 
 
 def is_recovery(envelope: Envelope) -> bool:

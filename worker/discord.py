@@ -3,7 +3,7 @@
 This is the only module that talks HTTP to Discord and the only place httpx errors are
 translated: callers (the flush job) decide what to do from `Outcome.kind` alone and never
 see an httpx exception. Webhook URLs carry a secret token, so every string built here
-passes through `herald.redact.redact`.
+passes through `ground.redact.redact`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from herald.errors import ConfigError
-from herald.redact import redact
+from ground.errors import ConfigError
+from ground.redact import redact
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -39,7 +39,6 @@ MAX_TEXT = 300
 # status carries them.
 GONE_CODES = frozenset({10015, 50027})
 _GONE_STATUSES = frozenset({401, 403, 404})
-_INVALID_FORM_BODY = 50035
 
 
 class OutcomeKind(enum.Enum):

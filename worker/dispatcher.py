@@ -16,21 +16,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any, Final, cast
 
 import msgspec
 import redis
 
-from herald.errors import InvalidEvent
-from producer.streams import DEFAULT_PREFIX, LANES, PAYLOAD_FIELD, stream_key
+from ground import keyspace
+from ground.backoff import backoff
+from ground.errors import InvalidEvent
+from ground.keyspace import PAYLOAD_FIELD
+from ground.settings import budget_key
+from producer.streams import LANES, stream_key
 from schemas.codec import decode
-from worker import dedupe, dlq, keys, metrics
-from worker.config import Settings, budget_key
+from worker import dedupe, dlq, metrics
+from worker.config import Settings
+from worker.lanes import as_bytes, lag_and_pending
+from worker.scripts import COMMIT
 
 log = logging.getLogger("herald.dispatcher")
 
-COMMIT_SCRIPT = files("worker").joinpath("commit.lua").read_text()
 _OPS = msgspec.msgpack.Encoder()
 HEARTBEAT_TTL_S = 15
 """A dispatcher silent this long counts as gone in `herald status`."""
@@ -51,26 +55,6 @@ class DispatchStats:
     dead_lettered: int = 0
     claimed: int = 0
     touched: set[str] = field(default_factory=set)
-
-
-def lag_and_pending(client: redis.Redis, stream: str) -> tuple[int, int]:
-    """(entries no dispatcher has read, entries read but not acknowledged) for `stream`.
-
-    XINFO's `lag` is the fast answer, but Redis can report a stale one after a restart
-    (entries-read is not persisted) or none after an XDEL; whether an entry exists after
-    the group's last-delivered id is the ground truth for "caught up", so it decides."""
-    for group in client.xinfo_groups(stream):
-        if group["name"] in (keys.GROUP, keys.GROUP.encode()):
-            pending = int(group.get("pending") or 0)
-            last = _bytes(group["last-delivered-id"])
-            if not client.xrange(stream, min=b"(" + last, count=1):
-                return 0, pending
-            return int(group.get("lag") or 1), pending
-    return int(client.xlen(stream)), 0  # no group yet: everything is unread
-
-
-def _bytes(value: str | bytes) -> bytes:
-    return value if isinstance(value, bytes) else value.encode()
 
 
 @dataclass
@@ -98,7 +82,7 @@ class Dispatcher:
         max_deliveries: int = 5,
         reap_every_s: float = 5.0,
         on_touched: Callable[[set[str]], object] | None = None,
-        stream_prefix: str = DEFAULT_PREFIX,
+        stream_prefix: str = keyspace.STREAM_PREFIX,
     ) -> None:
         self.redis = client
         self.settings = settings
@@ -111,11 +95,7 @@ class Dispatcher:
         self.on_touched = on_touched or (lambda _channels: None)
         self.streams = [stream_key(lane, stream_prefix) for lane in LANES]
         self.stats = DispatchStats()
-        self._commit = client.register_script(COMMIT_SCRIPT)
-        self._outboxes = {
-            kind: tuple(keys.outbox(c) for c in channels)
-            for kind, channels in settings.routes.items()
-        }
+        self._commit = client.register_script(COMMIT)
         self._window_ms = int(settings.dedupe_window_s * 1000)
         self._next_reap = 0.0
         self._next_beat = 0.0
@@ -125,7 +105,7 @@ class Dispatcher:
     def ensure_groups(self) -> None:
         for stream in self.streams:
             try:
-                self.redis.xgroup_create(stream, keys.GROUP, id="0", mkstream=True)
+                self.redis.xgroup_create(stream, keyspace.GROUP, id="0", mkstream=True)
             except redis.ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
@@ -146,7 +126,7 @@ class Dispatcher:
             self._loop(stop, drain, tick)
         finally:
             with contextlib.suppress(redis.RedisError):  # best effort: the TTL covers a crash
-                self.redis.delete(keys.dispatcher_heartbeat(self.name))
+                self.redis.delete(keyspace.dispatcher_heartbeat(self.name))
 
     def _loop(self, stop: threading.Event, drain: bool, tick: Callable[[], object] | None) -> None:
         started = False
@@ -178,7 +158,7 @@ class Dispatcher:
                     # unknown, so it is dropped here, never applied a second time.
                     prepared = []
                     failures += 1
-                    delay = min(0.1 * 2**failures, 2.0)
+                    delay = backoff(failures, base=0.2, cap=2.0, jitter=0)
                     log.warning("redis unavailable (%s); retrying in %.1fs", exc, delay)
                     stop.wait(delay)
                     started = False
@@ -196,9 +176,9 @@ class Dispatcher:
         configured: dict[Any, Any] = {  # redis-py wants its own key union
             n: budget_key(c) for n, c in self.settings.channels.items() if c.webhook_url
         }
-        held = keys.dispatcher_webhooks(self.name)
+        held = keyspace.dispatcher_webhooks(self.name)
         pipe = self.redis.pipeline(transaction=True)  # the hash is replaced, never merged
-        pipe.set(keys.dispatcher_heartbeat(self.name), int(time.time()), ex=HEARTBEAT_TTL_S)
+        pipe.set(keyspace.dispatcher_heartbeat(self.name), int(time.time()), ex=HEARTBEAT_TTL_S)
         pipe.delete(held)
         if configured:
             pipe.hset(held, mapping=configured)
@@ -214,11 +194,11 @@ class Dispatcher:
         """One XREADGROUP over every lane, critical first; blocks up to `block_ms` if asked."""
         try:
             replies = self.redis.xreadgroup(
-                keys.GROUP, self.name, dict.fromkeys(self.streams, ">"), count=self.batch_size
+                keyspace.GROUP, self.name, dict.fromkeys(self.streams, ">"), count=self.batch_size
             )
             if not replies and block:
                 replies = self.redis.xreadgroup(
-                    keys.GROUP, self.name, dict.fromkeys(self.streams, ">"),
+                    keyspace.GROUP, self.name, dict.fromkeys(self.streams, ">"),
                     count=self.batch_size, block=self.block_ms,
                 )  # fmt: skip
         except redis.ResponseError as exc:
@@ -295,11 +275,12 @@ class Dispatcher:
             kind = envelope.kind
             kinds[kind] += 1
             fkey, closes = dedupe.plan(envelope, fold_fields)
-            boxes = self._outboxes.get(kind, ())
-            ops.append(("E", entry_id.decode(), envelope.id, kind, fkey, window_ms, closes, boxes))
+            channels = routes.get(kind, ())
+            ops.append(
+                ("E", entry_id.decode(), envelope.id, kind, fkey, window_ms, closes, channels)
+            )
             blobs.append(raw)
-            if boxes:
-                touched.update(routes[kind])
+            touched.update(channels)
         return batch
 
     def _apply(self, batch: _Batch) -> None:
@@ -312,15 +293,22 @@ class Dispatcher:
         self._commit(
             keys=[
                 batch.stream,
-                keys.seen(bucket),
-                keys.seen(bucket - 1),
-                keys.DLQ,
-                keys.DLQ_INDEX,
-                keys.STATS,
-                keys.FOLDS,
-                keys.LEDGER,
+                keyspace.seen(bucket),
+                keyspace.seen(bucket - 1),
+                keyspace.DLQ,
+                keyspace.DLQ_INDEX,
+                keyspace.STATS,
+                keyspace.FOLDS,
+                keyspace.LEDGER,
             ],
-            args=[keys.GROUP, now_ms, ttl_ms, _OPS.encode(batch.ops), *batch.blobs],
+            args=[
+                keyspace.GROUP,
+                now_ms,
+                ttl_ms,
+                keyspace.OUTBOX_PREFIX,
+                _OPS.encode(batch.ops),
+                *batch.blobs,
+            ],
         )
         dead = batch.count - batch.kinds.total()
         metrics.dispatched(batch.stream, batch.kinds, dead_lettered=dead)
@@ -332,7 +320,7 @@ class Dispatcher:
 
     def _dead(self, batch: _Batch, entry_id: bytes, raw: bytes, reason: str) -> None:
         entry = dlq.dead_letter(raw, reason)
-        batch.ops.append(("D", entry_id.decode(), entry.id, ""))
+        batch.ops.append(("D", entry_id.decode(), entry.id))
         batch.blobs.append(dlq.encode(entry))
         self.stats.dead_lettered += 1
         log.warning("dead-lettered stream entry %s: %s", entry_id.decode(), entry.reason)
@@ -344,23 +332,23 @@ class Dispatcher:
 
         Stream entries older than every consumer group's oldest pending (or, with none
         pending, its last-delivered) entry have been handed on; the producers' MAXLEN stays
-        as the backstop. The ledger keeps `ledger_retention` (and at most 1,000,000 entries,
-        in commit.lua and settle.lua)."""
+        as the backstop. The ledger keeps `ledger_retention` (and at most
+        `keyspace.LEDGER_MAXLEN` entries, the cap its writer in shared.lua applies)."""
         for stream in self.streams:
             keep = self._oldest_needed(stream)
             if keep is not None:
                 self.redis.xtrim(stream, minid=keep, approximate=True)
         horizon_ms = int((time.time() - self.settings.ledger_retention_s) * 1000)
-        self.redis.xtrim(keys.LEDGER, minid=str(max(horizon_ms, 0)), approximate=True)
+        self.redis.xtrim(keyspace.LEDGER, minid=str(max(horizon_ms, 0)), approximate=True)
 
     def _oldest_needed(self, stream: str) -> bytes | None:
         """The oldest entry any consumer group of `stream` still needs (None: no group)."""
         oldest: tuple[int, int] | None = None
         for group in self.redis.xinfo_groups(stream):
             if group["pending"]:
-                need = _bytes(self.redis.xpending(stream, group["name"])["min"])
+                need = as_bytes(self.redis.xpending(stream, group["name"])["min"])
             else:
-                need = _bytes(group["last-delivered-id"])
+                need = as_bytes(group["last-delivered-id"])
             ms, seq = need.split(b"-")
             if oldest is None or (int(ms), int(seq)) < oldest:
                 oldest = (int(ms), int(seq))
@@ -380,7 +368,7 @@ class Dispatcher:
         for stream in self.streams:
             while True:
                 pending: list[dict[str, Any]] = self.redis.xpending_range(
-                    stream, keys.GROUP, min="-", max="+", count=self.batch_size,
+                    stream, keyspace.GROUP, min="-", max="+", count=self.batch_size,
                     consumername=self.name if own else None,
                     idle=None if own else self.claim_idle_ms,
                 )  # fmt: skip
@@ -390,13 +378,13 @@ class Dispatcher:
                 min_idle = 0 if own else self.claim_idle_ms
                 claimed = cast(
                     list[Entry],
-                    self.redis.xclaim(stream, keys.GROUP, self.name, min_idle, ids),  # type: ignore[arg-type]
+                    self.redis.xclaim(stream, keyspace.GROUP, self.name, min_idle, ids),  # type: ignore[arg-type]
                 )
                 deliveries = {p["message_id"]: int(p["times_delivered"]) + 1 for p in pending}
                 live = [(eid, f) for eid, f in claimed if f]
                 gone = [i for i in ids if i not in {eid for eid, _ in live}]
                 if gone:  # trimmed away by MAXLEN before anyone handled them
-                    self.redis.xack(stream, keys.GROUP, *gone)
+                    self.redis.xack(stream, keyspace.GROUP, *gone)
                     log.error(
                         "%d pending entries of %s were trimmed before delivery", len(gone), stream
                     )

@@ -12,12 +12,13 @@ from typing import Any
 import msgspec
 import redis
 
-from herald.errors import HeraldError, InvalidEvent
-from herald.redact import redact
+from ground import keyspace
+from ground.errors import HeraldError, InvalidEvent
+from ground.redact import redact
 from schemas.codec import decode
 from schemas.ids import new_event_id
-from worker import keys
 from worker.outbox import OutboxItem
+from worker.scripts import DEAD_LETTERS
 
 
 class DeadLetter(msgspec.Struct, kw_only=True, frozen=True):
@@ -88,26 +89,26 @@ def encode(entry: DeadLetter) -> bytes:
     return _encoder.encode(entry)
 
 
-def add(pipe: "redis.client.Pipeline", entry: DeadLetter) -> None:
-    """Queue the writes for one entry on a pipeline/transaction the caller executes."""
-    pipe.hset(keys.DLQ, entry.id, encode(entry))
-    pipe.zadd(keys.DLQ_INDEX, {entry.id: entry.last_failed_ms})
-    pipe.hincrby(keys.STATS, "dead_lettered", 1)
-    if entry.channel:
-        pipe.hincrby(keys.channel_state(entry.channel), "dead_lettered", 1)
-
-
 class DeadLetterQueue:
     """Read and act on the DLQ (the `herald dlq` commands)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._add = client.register_script(DEAD_LETTERS)
+
+    def add(self, entries: list[DeadLetter]) -> int:
+        """Dead-letter `entries` (the same Lua function as the dispatcher and flush jobs)."""
+        args: list[Any] = [int(time.time() * 1000), keyspace.CHANNEL_PREFIX]
+        for entry in entries:
+            args += [entry.id, encode(entry), entry.channel or ""]
+        keys = [keyspace.DLQ, keyspace.DLQ_INDEX, keyspace.STATS]
+        return int(self._add(keys=keys, args=args))
 
     def __len__(self) -> int:
-        return int(self.redis.zcard(keys.DLQ_INDEX))
+        return int(self.redis.zcard(keyspace.DLQ_INDEX))
 
     def get(self, entry_id: str) -> DeadLetter:
-        data: bytes | None = self.redis.hget(keys.DLQ, entry_id)  # type: ignore[assignment]
+        data: bytes | None = self.redis.hget(keyspace.DLQ, entry_id)  # type: ignore[assignment]
         if data is None:
             raise HeraldError(f"no dead letter with id {entry_id}; list them with `herald dlq ls`")
         return _decoder.decode(data)
@@ -115,10 +116,10 @@ class DeadLetterQueue:
     def entries(
         self, *, newest_first: bool = True, limit: int | None = None
     ) -> Iterator[DeadLetter]:
-        ids: list[bytes] = self.redis.zrange(keys.DLQ_INDEX, 0, -1, desc=newest_first)  # type: ignore[assignment]
+        ids: list[bytes] = self.redis.zrange(keyspace.DLQ_INDEX, 0, -1, desc=newest_first)  # type: ignore[assignment]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            found: list[bytes | None] = self.redis.hmget(keys.DLQ, chunk)  # type: ignore[assignment]
+            found: list[bytes | None] = self.redis.hmget(keyspace.DLQ, chunk)  # type: ignore[assignment]
             for data in found:
                 if data is not None:
                     yield _decoder.decode(data)
@@ -127,7 +128,7 @@ class DeadLetterQueue:
                         if limit <= 0:
                             return
 
-    def replay(self, entries: list[DeadLetter], *, channel_override: str | None = None) -> int:
+    def replay(self, entries: list[DeadLetter]) -> int:
         """Put entries back on their channel's outbox, oldest first; skips dedupe.
 
         Entries without a channel (they never decoded or were never routed) cannot be
@@ -136,19 +137,22 @@ class DeadLetterQueue:
         count = 0
         pipe = self.redis.pipeline(transaction=True)
         for entry in sorted(entries, key=lambda e: (e.first_failed_ms, e.event_id or "")):
-            channel = channel_override or entry.channel
+            channel = entry.channel
             if channel is None:
                 continue
             item = OutboxItem(
                 raw=entry.raw, queued_ms=int(time.time() * 1000), replays=entry.replays + 1
             )
-            pipe.rpush(keys.outbox(channel), item.pack())
-            pipe.hdel(
-                keys.channel_state(channel), "dead", "retry_at", "attempts"
-            )  # operator says: fixed
-            pipe.hdel(keys.DLQ, entry.id)
-            pipe.zrem(keys.DLQ_INDEX, entry.id)
-            pipe.hincrby(keys.STATS, "replayed", 1)
+            pipe.rpush(keyspace.outbox(channel), item.pack())
+            pipe.hdel(  # the operator says it is fixed: send again at once
+                keyspace.channel_state(channel),
+                keyspace.STATE_DEAD,
+                keyspace.STATE_RETRY_AT,
+                keyspace.STATE_ATTEMPTS,
+            )
+            pipe.hdel(keyspace.DLQ, entry.id)
+            pipe.zrem(keyspace.DLQ_INDEX, entry.id)
+            pipe.hincrby(keyspace.STATS, keyspace.REPLAYED, 1)
             count += 1
         pipe.execute()
         return count
@@ -156,7 +160,7 @@ class DeadLetterQueue:
     def drop(self, entry_ids: list[str]) -> int:
         pipe = self.redis.pipeline(transaction=True)
         for entry_id in entry_ids:
-            pipe.hdel(keys.DLQ, entry_id)
-            pipe.zrem(keys.DLQ_INDEX, entry_id)
+            pipe.hdel(keyspace.DLQ, entry_id)
+            pipe.zrem(keyspace.DLQ_INDEX, entry_id)
         results = pipe.execute()
         return sum(1 for r in results[::2] if r)

@@ -18,7 +18,7 @@ from worker.markdown import escape, one_line
 
 
 class Colour(IntEnum):
-    """The catalogue's colours (Discord's palette)."""
+    """The cards' colours (Discord's palette)."""
 
     GREEN = 3066993
     RED = 15158332
@@ -43,7 +43,7 @@ class Card:
 
 
 def title(emoji: str, name: str, subject: str | None = None, *, trusted: bool = False) -> str:
-    """`💰 Trade Executed - XRP/USD`: the seed's title shape; event subjects are escaped."""
+    """`💰 Trade Executed - XRP/USD`: the title shape of every card; event subjects are escaped."""
     head = f"{emoji} {name}"
     if not subject:
         return head

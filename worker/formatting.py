@@ -44,7 +44,7 @@ def signed(value: Number, places: int) -> str:
 
 
 def money(value: Number, places: int = 2) -> str:
-    """C#'s `${x:N2}`: `$12.50`, `$-3.20` (sign after the dollar, as the seed prints it)."""
+    """C#'s `${x:N2}`: `$12.50`, `$-3.20` (sign after the dollar, as C# prints it)."""
     return f"${number(value, places)}"
 
 
@@ -69,7 +69,7 @@ def percent(value: Number, places: int = 2) -> str:
 
 
 def millis(value: float) -> str:
-    """`1.2` -> `1.20ms`, like the seed's `{ExecutionLatency:N2}ms`."""
+    """`1.2` -> `1.20ms`, like the trading system's `{ExecutionLatency:N2}ms`."""
     return f"{number(value, 2)}ms"
 
 

@@ -12,7 +12,7 @@ from typing import Final
 import redis
 from rq import Queue
 
-from worker import keys
+from ground import keyspace
 from worker.channels import CRITICAL_ALERTS, MARKET_DATA
 from worker.config import Settings
 
@@ -45,7 +45,7 @@ class Kicker:
         """Check every channel: backlog, due retries, and leases of dead workers."""
         pipe = self.redis.pipeline(transaction=False)
         for channel in self.settings.channels:
-            pipe.llen(keys.outbox(channel))
+            pipe.llen(keyspace.outbox(channel))
         lengths = pipe.execute()
         busy = [c for c, n in zip(self.settings.channels, lengths, strict=True) if n]
         return self.kick(busy)
@@ -54,12 +54,12 @@ class Kicker:
         if self.settings.channels[channel].webhook_url is None:
             return False  # kept in the outbox; `herald status` shows it
         pipe = self.redis.pipeline(transaction=False)
-        pipe.exists(keys.flush_lock(channel))
-        pipe.hget(keys.channel_state(channel), "retry_at")
+        pipe.exists(keyspace.flush_lock(channel))
+        pipe.hget(keyspace.channel_state(channel), keyspace.STATE_RETRY_AT)
         locked, retry_at = pipe.execute()
         if locked or (retry_at and float(retry_at) > time.time()):
             return False
-        if not self.redis.set(keys.flush_queued(channel), 1, nx=True, ex=QUEUED_TTL_S):
+        if not self.redis.set(keyspace.flush_queued(channel), 1, nx=True, ex=QUEUED_TTL_S):
             return False
         self._queues[queue_for(channel)].enqueue(
             "worker.flush.flush_channel",

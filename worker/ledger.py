@@ -12,11 +12,9 @@ from typing import Any, cast
 
 import redis
 
+from ground import keyspace
 from schemas.ids import event_id_millis
-from worker import keys
 from worker.dlq import DeadLetterQueue
-
-OUTCOMES = ("delivered", "digested", "folded", "duplicate", "dead_lettered")
 
 
 @dataclass
@@ -45,7 +43,7 @@ class Accounting:
         copy dropped, so it overlaps the others."""
         wanted = list(ids)
         tally = Counter(self.outcomes.get(i, "missing") for i in wanted)
-        counts = {name: tally.get(name, 0) for name in (*OUTCOMES, "missing")}
+        counts = {name: tally.get(name, 0) for name in (*keyspace.OUTCOMES, "missing")}
         counts["duplicate"] = sum(1 for i in wanted if i in self.duplicates)
         return counts
 
@@ -78,7 +76,7 @@ class LedgerReader:
         while True:
             entries = cast(
                 list[tuple[bytes, dict[bytes, bytes]]],
-                self.client.xrange(keys.LEDGER, min=self._start, max="+", count=10_000),
+                self.client.xrange(keyspace.LEDGER, min=self._start, max="+", count=10_000),
             )
             for _entry_id, fields in entries:
                 _record(self.accounting, self.wanted, fields)
@@ -97,28 +95,34 @@ class LedgerReader:
             if event_id is None or (self.wanted is not None and event_id not in self.wanted):
                 continue
             if event_id not in result.outcomes:
-                result.outcomes[event_id] = "dead_lettered"
+                result.outcomes[event_id] = keyspace.DEAD_LETTERED
                 result.reasons[event_id] = entry.reason
         return result
 
 
+_EVENT, _OUTCOME, _TIME = (
+    name.encode() for name in (keyspace.LEDGER_EVENT, keyspace.LEDGER_OUTCOME, keyspace.LEDGER_TIME)
+)
+_FINAL = (keyspace.DELIVERED, keyspace.DIGESTED, keyspace.FOLDED)
+
+
 def _record(result: Accounting, wanted: set[str] | None, fields: dict[bytes, Any]) -> None:
-    event_id = fields[b"e"].decode()
+    event_id = fields[_EVENT].decode()
     if wanted is not None and event_id not in wanted:
         return
-    outcome = fields[b"o"].decode()
-    if outcome == "duplicate":
+    outcome = fields[_OUTCOME].decode()
+    if outcome == keyspace.DUPLICATE:
         # A second copy of an id already taken in. Not an outcome: the first copy's own
         # (delivered, folded, dead-lettered...) must still appear, or the id is missing.
         result.duplicates.add(event_id)
         return
     known = result.outcomes.get(event_id)
-    if known in ("delivered", "digested", "folded"):
+    if known in _FINAL:
         result.repeats[event_id] += 1  # sent again (a crash mid-request): Discord saw it twice
         return
     result.outcomes[event_id] = outcome
-    if outcome == "delivered" and b"t" in fields:
-        result.latency_s[event_id] = (int(fields[b"t"]) - event_id_millis(event_id)) / 1000
+    if outcome == keyspace.DELIVERED and _TIME in fields:
+        result.latency_s[event_id] = (int(fields[_TIME]) - event_id_millis(event_id)) / 1000
 
 
 def percentile(values: list[float], q: float) -> float | None:

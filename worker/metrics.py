@@ -3,10 +3,10 @@
 Two kinds, on purpose. Counters of what *this process* did (entries it dispatched,
 requests it sent, their latency) live in memory and are incremented at the point of the
 outcome. Engine-wide facts (duplicates and folds decided inside the commit script, queue
-depths, the DLQ) are read from Redis when Prometheus scrapes, by `EngineCollector`:
-the Lua scripts already count them atomically in `herald:stats`, so copying them into
-process memory would only add a second, drifting count. Every process exposes the same
-engine-wide values; aggregate those with `max`, not `sum`.
+depths, the DLQ) are read from Redis when Prometheus scrapes, by `EngineCollector`: the
+Lua scripts already count them atomically in the stats hash (`keyspace.STATS`), so
+copying them into process memory would only add a second, drifting count. Every process
+exposes the same engine-wide values; aggregate those with `max`, not `sum`.
 
 Labels are channel names, lanes, kinds, scopes and results: never a URL.
 """
@@ -22,11 +22,13 @@ from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from herald.errors import HeraldError
+from ground import keyspace
+from ground.errors import HeraldError
 from producer.streams import LANES, stream_key
 from schemas.ids import event_id_millis
-from worker import keys
 from worker.config import Settings
+from worker.discord import OutcomeKind
+from worker.lanes import lane_lag
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -81,11 +83,11 @@ LATENCY = Histogram(
 )
 
 _RESULTS: Final = {
-    "delivered": "sent",
-    "rate_limited": "limited",
-    "invalid": "invalid",
-    "gone": "gone",
-    "retryable": "retry",
+    OutcomeKind.DELIVERED.value: "sent",
+    OutcomeKind.RATE_LIMITED.value: "limited",
+    OutcomeKind.INVALID.value: "invalid",
+    OutcomeKind.GONE.value: "gone",
+    OutcomeKind.RETRYABLE.value: "retry",
 }
 
 
@@ -113,12 +115,12 @@ def delivery(channel: str, outcome: str, event_ids: list[str], *, digest: bool) 
 
 def counted(channel: str, name: str) -> None:
     """Mirror a channel counter of the flush job (`requests`, `retries`, `429:<scope>`)."""
-    if name == "requests":
+    if name == keyspace.REQUESTS:
         REQUESTS.labels(channel).inc()
-    elif name == "retries":
+    elif name == keyspace.RETRIES:
         RETRIES.labels(channel).inc()
-    elif name.startswith("429:"):
-        RATE_LIMITED.labels(channel, name[4:]).inc()
+    elif name.startswith(keyspace.LIMITED_PREFIX):
+        RATE_LIMITED.labels(channel, name[len(keyspace.LIMITED_PREFIX) :]).inc()
 
 
 def dead_lettered(channel: str, n: int) -> None:
@@ -129,7 +131,7 @@ def dead_lettered(channel: str, n: int) -> None:
 
 
 class EngineCollector(Collector):
-    """Queue depths and `herald:stats`, read when scraped (a few Redis round trips)."""
+    """Queue depths and the engine's counters, read when scraped (a few Redis round trips)."""
 
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.redis = client
@@ -152,11 +154,11 @@ class EngineCollector(Collector):
         r = self.redis
         channels = list(self.settings.channels)
         pipe = r.pipeline(transaction=False)
-        pipe.hgetall(keys.STATS)
-        pipe.zcard(keys.DLQ_INDEX)
+        pipe.hgetall(keyspace.STATS)
+        pipe.zcard(keyspace.DLQ_INDEX)
         for channel in channels:
-            pipe.llen(keys.outbox(channel))
-            pipe.hget(keys.channel_state(channel), "dead")
+            pipe.llen(keyspace.outbox(channel))
+            pipe.hget(keyspace.channel_state(channel), keyspace.STATE_DEAD)
         stats_raw, dlq_size, *per_channel = pipe.execute()
         stats = {k.decode(): int(v) for k, v in stats_raw.items()}
 
@@ -188,27 +190,27 @@ def _stream_metrics(r: redis.Redis) -> Iterator["Metric"]:
     pending = GaugeMetricFamily(
         "herald_stream_pending", "Entries read but not yet acknowledged, by lane", labels=["lane"]
     )
-    from worker.status import lane_status  # status imports heavier modules; load on scrape
-
     for lane in LANES:
-        info = lane_status(r, stream_key(lane), lane.value)
-        length.add_metric([lane.value], info.length)
-        lag.add_metric([lane.value], info.lag or 0)
-        pending.add_metric([lane.value], info.pending)
+        stream = stream_key(lane)
+        entries = int(r.xlen(stream))
+        behind = lane_lag(r, stream)
+        length.add_metric([lane.value], entries)
+        lag.add_metric([lane.value], behind.unread)
+        pending.add_metric([lane.value], behind.pending)
     yield from (length, lag, pending)
 
 
 _ENGINE_COUNTERS: Final = {
-    "duplicates": "Events dropped as duplicates (same event id seen before)",
-    "folded": "Repeated alerts folded into an earlier one by dedupe",
-    "delivered": "Events delivered in a normal message",
-    "digested": "Events delivered inside a digest",
-    "dead_lettered": "Events and entries moved to the dead-letter queue",
-    "messages": "Discord messages posted",
-    "requests": "Requests sent to Discord",
-    "retries": "Failed attempts scheduled for retry",
-    "replayed": "Dead letters replayed",
-    "unrouted": "Events with no channel routed",
+    keyspace.DUPLICATES: "Events dropped as duplicates (same event id seen before)",
+    keyspace.FOLDED: "Repeated alerts folded into an earlier one by dedupe",
+    keyspace.DELIVERED: "Events delivered in a normal message",
+    keyspace.DIGESTED: "Events delivered inside a digest",
+    keyspace.DEAD_LETTERED: "Events and entries moved to the dead-letter queue",
+    keyspace.MESSAGES: "Discord messages posted",
+    keyspace.REQUESTS: "Requests sent to Discord",
+    keyspace.RETRIES: "Failed attempts scheduled for retry",
+    keyspace.REPLAYED: "Dead letters replayed",
+    keyspace.UNROUTED: "Events with no channel routed",
 }
 
 
@@ -222,10 +224,10 @@ def _stats_metrics(stats: Mapping[str, int]) -> Iterator["Metric"]:
         "herald_engine_rate_limited", "429 answers, engine-wide, by scope", labels=["scope"]
     )
     for name, value in sorted(stats.items()):
-        if name.startswith("in:"):
-            events.add_metric([name[3:]], value)
-        elif name.startswith("429:"):
-            limited.add_metric([name[4:]], value)
+        if name.startswith(keyspace.IN_PREFIX):
+            events.add_metric([name[len(keyspace.IN_PREFIX) :]], value)
+        elif name.startswith(keyspace.LIMITED_PREFIX):
+            limited.add_metric([name[len(keyspace.LIMITED_PREFIX) :]], value)
     yield events
     yield limited
     for name, doc in _ENGINE_COUNTERS.items():

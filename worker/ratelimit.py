@@ -18,11 +18,21 @@ from typing import Any
 import redis
 from redis import Redis
 
-from herald.errors import RedisUnavailable
-from herald.redact import redact
+from ground import keyspace
+from ground.errors import RedisUnavailable
+from ground.rates import CHANNEL_RATE, WEBHOOK_RATE
+from ground.redact import redact
 from worker.discord import RateHeaders
 
-__all__ = ["DEFAULT_WINDOWS", "LEARNED_LIMIT_TTL", "MAX_BLOCK", "RateBudget", "Window"]
+__all__ = [
+    "DEFAULT_WINDOWS",
+    "LEARNED_LIMIT_TTL",
+    "MAX_BLOCK",
+    "WINDOW_MARGIN_S",
+    "RateBudget",
+    "Window",
+    "budget_windows",
+]
 
 LEARNED_LIMIT_TTL = 600.0  # Discord may raise the limit again; re-learn every 10 min
 MAX_BLOCK = 24 * 3600.0  # longest block any header or caller can impose
@@ -105,8 +115,20 @@ class Window:
             raise ValueError(f"Window seconds must be a positive number, got {self.seconds!r}")
 
 
-# Discord's observed limits: ~5 requests / 2 s per webhook, ~30 messages / min per channel.
-DEFAULT_WINDOWS: tuple[Window, ...] = (Window(5, 2.0), Window(30, 60.0))
+DEFAULT_WINDOWS: tuple[Window, ...] = tuple(
+    Window(rate.limit, rate.period) for rate in (WEBHOOK_RATE, CHANNEL_RATE)
+)
+"""Discord's observed limits: 5 requests / 2 s per webhook, 30 messages / min per channel."""
+
+WINDOW_MARGIN_S = 0.25
+"""Each window is a little longer than Discord's: our clock starts at reserve() and
+Discord's at arrival, so network jitter could otherwise squeeze N+1 sends into Discord's
+window (seen as occasional 429s in the 5,000-event burst test)."""
+
+
+def budget_windows(rate_windows: Sequence[tuple[int, float]]) -> list[Window]:
+    """The windows the engine enforces for the configured `delivery.rate`."""
+    return [Window(limit, seconds + WINDOW_MARGIN_S) for limit, seconds in rate_windows]
 
 
 class RateBudget:
@@ -118,7 +140,7 @@ class RateBudget:
         redis: Redis,
         *,
         windows: Sequence[Window] = DEFAULT_WINDOWS,
-        prefix: str = "herald:rl:",
+        prefix: str = keyspace.RATE_PREFIX,
     ) -> None:
         if not windows:
             raise ValueError("RateBudget needs at least one Window")

@@ -10,8 +10,8 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return -1
 end
 -- A bury (the channel's webhook is gone) only while the channel is still dead: an
--- operator's `herald dlq replay` clears `dead`, and what it put back must not be buried.
-if ARGV[#ARGV] == 'bury' and redis.call('HEXISTS', KEYS[6], 'dead') == 0 then
+-- operator's `herald dlq replay` clears it, and what it put back must not be buried.
+if ARGV[#ARGV] == 'bury' and redis.call('HEXISTS', KEYS[6], '${STATE_DEAD}') == 0 then
   return -2
 end
 local now, channel, message_id, digest = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -21,26 +21,19 @@ for i = k, 1, -1 do redis.call('LPUSH', KEYS[1], ARGV[7 + i]) end
 local i = 8 + k
 local d = tonumber(ARGV[i])
 for j = 1, d do
-  local id, record = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
-  redis.call('HSET', KEYS[3], id, record)
-  redis.call('ZADD', KEYS[4], now, id)
-end
-if d > 0 then
-  redis.call('HINCRBY', KEYS[5], 'dead_lettered', d)
-  redis.call('HINCRBY', KEYS[6], 'dead_lettered', d)
+  dead_letter(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[i + 2 * j - 1], ARGV[i + 2 * j], now)
 end
 i = i + 2 * d + 1
 local e = tonumber(ARGV[i])
-local what = digest == '1' and 'digested' or 'delivered'
+local what = digest == '1' and '${DIGESTED}' or '${DELIVERED}'
 for j = 1, e do
-  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 1000000, '*',
-    'e', ARGV[i + j], 'o', what, 'c', channel, 'm', message_id, 't', now)
+  ledger(KEYS[7], now, ARGV[i + j], what, channel, message_id)
 end
 if e > 0 then
-  redis.call('HINCRBY', KEYS[5], what, e)
-  redis.call('HINCRBY', KEYS[6], what, e)
-  redis.call('HINCRBY', KEYS[5], 'messages', 1)
-  redis.call('HINCRBY', KEYS[6], 'messages', 1)
-  redis.call('HSET', KEYS[6], 'last_delivered_ms', now)
+  for _, key in ipairs({KEYS[5], KEYS[6]}) do
+    redis.call('HINCRBY', key, what, e)
+    redis.call('HINCRBY', key, '${MESSAGES}', 1)
+  end
+  redis.call('HSET', KEYS[6], '${STATE_LAST_DELIVERED_MS}', now)
 end
 return 1

@@ -1,167 +1,72 @@
-"""`herald status`: one read-only snapshot of the engine, with a verdict and what to do.
+"""`herald status`: read one snapshot of the engine (`worker.status_model`) from Redis.
 
 Everything is read from Redis, so any host that can reach it can answer "is Herald
-delivering?", and no process has to be asked. The snapshot holds counts, ages and
-names, never a webhook URL: `webhook` says only "configured", "none" or "dead".
+delivering?", and no process has to be asked. `worker.verdict` judges the snapshot.
 """
 
 import time
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any
 
-import msgspec
 import redis
 from rq import Worker
 
-from herald.errors import InvalidEvent
-from herald.redact import redact
-from producer.streams import LANES, PRODUCER_STATS_PREFIX, stream_key
+from ground import keyspace
+from ground.errors import InvalidEvent
+from ground.redact import redact
+from ground.settings import budget_key
+from producer.publisher import PublisherStats
+from producer.streams import LANES, stream_key
 from schemas.codec import decode
 from schemas.ids import event_id_millis
-from worker import keys
-from worker.config import Settings, budget_key
+from worker.config import Settings
 from worker.dlq import DeadLetterQueue
-from worker.flush import WINDOW_MARGIN_S
+from worker.lanes import lane_lag
 from worker.outbox import unpack
-from worker.ratelimit import RateBudget, Window
+from worker.ratelimit import RateBudget, budget_windows
+from worker.status_model import (
+    ChannelStatus,
+    DeadLetterSummary,
+    LaneStatus,
+    ProducerStatus,
+    Status,
+    Totals,
+    WebhookState,
+)
+from worker.verdict import diagnose
 
 WORKER_HEARTBEAT_S = 60.0
 """An RQ worker silent longer than this is not counted (service.py makes it beat every 20 s)."""
 DLQ_NEWEST = 5
-
-WebhookState = Literal["configured", "none", "dead"]
-
-
-class ChannelStatus(msgspec.Struct, kw_only=True):
-    name: str
-    webhook: WebhookState
-    dead_reason: str | None
-    published: int
-    """Events the dispatcher put in this channel's outbox, ever (after dedupe)."""
-    queued: int
-    delivered: int
-    digested: int
-    folded: int
-    """Repeats suppressed by dedupe, for the event kinds routed here."""
-    dead_lettered: int
-    messages: int
-    requests: int
-    rate_limited: int
-    retries: int
-    retry_at: float | None
-    """Epoch seconds of a scheduled retry or throttle, if still ahead."""
-    next_send_in_s: float | None
-    """Seconds until the rate budget and any backoff allow the next request."""
-    oldest_undelivered_age_s: float | None
-    in_flight: bool
-    last_error: str | None
-    last_delivered_at: float | None
-
-
-class LaneStatus(msgspec.Struct, kw_only=True):
-    name: str
-    stream: str
-    length: int
-    lag: int | None
-    """Entries no dispatcher has read yet (None when Redis cannot tell after a trim)."""
-    pending: int
-    """Entries read but not acknowledged (a dispatcher is on them, or died holding them)."""
-    oldest_age_s: float | None
-    """Age of the oldest entry not yet read by the dispatchers."""
-
-
-class ProducerStatus(msgspec.Struct, kw_only=True):
-    key: str
-    """`<source>:<host>:<pid>`."""
-    source: str
-    published: int
-    flushed: int
-    spooled: int
-    dropped: int
-    buffered: int
-
-
-class DeadLetterSummary(msgspec.Struct, kw_only=True):
-    id: str
-    time: float
-    channel: str | None
-    kind: str | None
-    reason: str
-
-
-class Totals(msgspec.Struct, kw_only=True):
-    """Engine-wide counters from `herald:stats`."""
-
-    events_in: dict[str, int]
-    duplicates: int
-    folded: int
-    delivered: int
-    digested: int
-    dead_lettered: int
-    rate_limited: dict[str, int]
-    retries: int
-    messages: int
-    requests: int
-    replayed: int
-    unrouted: int
-
-
-class Status(msgspec.Struct, kw_only=True):
-    time: float
-    redis: str
-    """The Redis URL, password redacted."""
-    healthy: bool
-    problems: list[str]
-    max_lag_s: float
-    channels: list[ChannelStatus]
-    lanes: list[LaneStatus]
-    workers_alive: int
-    workers: list[str]
-    dispatchers_alive: int
-    dispatchers: list[str]
-    producers: list[ProducerStatus]
-    dlq_size: int
-    dlq_newest: list[DeadLetterSummary]
-    totals: Totals
+_PER_CHANNEL = 4
+"""Replies per channel in `_channels`' pipeline."""
 
 
 def collect(client: redis.Redis, settings: Settings) -> Status:
     """Read a snapshot; raises `redis.RedisError` when Redis cannot be reached."""
     now = time.time()
-    stats = _ints(client.hgetall(keys.STATS))
+    stats = _ints(client.hgetall(keyspace.STATS))
     dispatchers = sorted(
-        key.decode()[len(keys.DISPATCHERS) :]
-        for key in client.scan_iter(match=keys.DISPATCHERS + "*", count=1000)
+        key.decode()[len(keyspace.DISPATCHERS) :]
+        for key in client.scan_iter(match=keyspace.DISPATCHERS + "*", count=1000)
     )
-    channels = _channels(client, settings, stats, now, dispatchers)
-    lanes = [lane_status(client, stream_key(lane), lane.value) for lane in LANES]
     workers = _workers(client, now)
-    queue = DeadLetterQueue(client)
-    newest = [
-        DeadLetterSummary(
-            id=e.id,
-            time=e.last_failed_ms / 1000,
-            channel=e.channel,
-            kind=e.kind,
-            reason=redact(e.reason),
-        )
-        for e in queue.entries(limit=DLQ_NEWEST)
-    ]
+    dlq_size, dlq_newest = _dead_letters(client)
     status = Status(
         time=now,
         redis=redact(settings.redis_url),
         healthy=True,
         problems=[],
         max_lag_s=settings.max_lag_s,
-        channels=channels,
-        lanes=lanes,
+        channels=_channels(client, settings, stats, now, dispatchers),
+        lanes=[lane_status(client, stream_key(lane), lane.value) for lane in LANES],
         workers_alive=len(workers),
         workers=workers,
         dispatchers_alive=len(dispatchers),
         dispatchers=dispatchers,
         producers=_producers(client),
-        dlq_size=len(queue),
-        dlq_newest=newest,
+        dlq_size=dlq_size,
+        dlq_newest=dlq_newest,
         totals=_totals(stats),
     )
     status.problems = diagnose(status)
@@ -169,7 +74,7 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
     return status
 
 
-# -- reading ------------------------------------------------------------------------------
+# -- channels -----------------------------------------------------------------------------
 
 
 def _channels(
@@ -182,64 +87,95 @@ def _channels(
     names = list(settings.channels)
     pipe = client.pipeline(transaction=False)
     for name in names:
-        pipe.llen(keys.outbox(name))
-        pipe.hgetall(keys.channel_state(name))
-        pipe.exists(keys.flush_lock(name))
-        pipe.lindex(keys.outbox(name), 0)
+        pipe.llen(keyspace.outbox(name))
+        pipe.hgetall(keyspace.channel_state(name))
+        pipe.exists(keyspace.flush_lock(name))
+        pipe.lindex(keyspace.outbox(name), 0)
     for name in dispatchers:
-        pipe.hgetall(keys.dispatcher_webhooks(name))
+        pipe.hgetall(keyspace.dispatcher_webhooks(name))
     replies = pipe.execute()
-    elsewhere = {  # what the running dispatchers hold a webhook for
+    held = {  # what the running dispatchers hold a webhook for: channel -> budget key
         channel.decode(): key.decode()
-        for held in replies[4 * len(names) :]
-        for channel, key in held.items()
+        for webhooks in replies[_PER_CHANNEL * len(names) :]
+        for channel, key in webhooks.items()
     }
-    budget = RateBudget(
-        client, windows=[Window(n, s + WINDOW_MARGIN_S) for n, s in settings.rate_windows]
-    )
-    out = []
-    for i, name in enumerate(names):
-        queued, raw_state, locked, head = replies[4 * i : 4 * i + 4]
-        state = {k.decode(): v.decode(errors="replace") for k, v in raw_state.items()}
-        channel = settings.channels[name]
-        dead = state.get("dead")
-        known = channel.webhook_url or name in elsewhere
-        webhook: WebhookState = "dead" if dead else "configured" if known else "none"
-        retry_at = _float(state.get("retry_at"))
-        retry_at = retry_at if retry_at and retry_at > now else None
-        next_send = None
-        if webhook == "configured":
-            rate = budget.state(elsewhere.get(name) or budget_key(channel))
-            next_send = max(0.0, rate["next_allowed"] - rate["now"], (retry_at or now) - now)
-        last_delivered = _float(state.get("last_delivered_ms"))
-        out.append(
-            ChannelStatus(
-                name=name,
-                webhook=webhook,
-                dead_reason=redact(dead) if dead else None,
-                published=stats.get(f"queued:{name}", 0),
-                queued=int(queued),
-                delivered=_int(state.get("delivered")),
-                digested=_int(state.get("digested")),
-                folded=sum(
-                    stats.get(f"folded:{kind}", 0)
-                    for kind, targets in settings.routes.items()
-                    if name in targets
-                ),
-                dead_lettered=_int(state.get("dead_lettered")),
-                messages=_int(state.get("messages")),
-                requests=_int(state.get("requests")),
-                rate_limited=sum(_int(v) for k, v in state.items() if k.startswith("429:")),
-                retries=_int(state.get("retries")),
-                retry_at=retry_at,
-                next_send_in_s=next_send,
-                oldest_undelivered_age_s=_age_of_item(head, now),
-                in_flight=bool(locked),
-                last_error=redact(state["last_error"]) if state.get("last_error") else None,
-                last_delivered_at=last_delivered / 1000 if last_delivered else None,
-            )
+    budget = RateBudget(client, windows=budget_windows(settings.rate_windows))
+    return [
+        _channel_status(
+            settings,
+            name,
+            replies[_PER_CHANNEL * i : _PER_CHANNEL * (i + 1)],
+            stats=stats,
+            held=held,
+            budget=budget,
+            now=now,
         )
-    return out
+        for i, name in enumerate(names)
+    ]
+
+
+def _channel_status(
+    settings: Settings,
+    name: str,
+    replies: list[Any],
+    *,
+    stats: Mapping[str, int],
+    held: Mapping[str, str],
+    budget: RateBudget,
+    now: float,
+) -> ChannelStatus:
+    """One channel from its replies: outbox length, state hash, flush lock, outbox head."""
+    queued, raw_state, locked, head = replies
+    state = {k.decode(): v.decode(errors="replace") for k, v in raw_state.items()}
+    channel = settings.channels[name]
+    dead = state.get(keyspace.STATE_DEAD)
+    known = channel.webhook_url or name in held
+    webhook: WebhookState = "dead" if dead else "configured" if known else "none"
+    retry_at = _float(state.get(keyspace.STATE_RETRY_AT))
+    retry_at = retry_at if retry_at and retry_at > now else None
+    next_send = None
+    if webhook == "configured":
+        next_send = _next_send_in(budget, held.get(name) or budget_key(channel), retry_at, now)
+    last_error = state.get(keyspace.STATE_LAST_ERROR)
+    last_delivered = _float(state.get(keyspace.STATE_LAST_DELIVERED_MS))
+    return ChannelStatus(
+        name=name,
+        webhook=webhook,
+        dead_reason=redact(dead) if dead else None,
+        published=stats.get(keyspace.QUEUED_PREFIX + name, 0),
+        queued=int(queued),
+        delivered=_int(state.get(keyspace.DELIVERED)),
+        digested=_int(state.get(keyspace.DIGESTED)),
+        folded=_folded(stats, settings.routes, name),
+        dead_lettered=_int(state.get(keyspace.DEAD_LETTERED)),
+        messages=_int(state.get(keyspace.MESSAGES)),
+        requests=_int(state.get(keyspace.REQUESTS)),
+        rate_limited=sum(
+            _int(n) for counter, n in state.items() if counter.startswith(keyspace.LIMITED_PREFIX)
+        ),
+        retries=_int(state.get(keyspace.RETRIES)),
+        retry_at=retry_at,
+        next_send_in_s=next_send,
+        oldest_undelivered_age_s=_age_of_item(head, now),
+        in_flight=bool(locked),
+        last_error=redact(last_error) if last_error else None,
+        last_delivered_at=last_delivered / 1000 if last_delivered else None,
+    )
+
+
+def _next_send_in(budget: RateBudget, key: str, retry_at: float | None, now: float) -> float:
+    """Seconds until the rate budget and any scheduled retry allow the next request."""
+    rate = budget.state(key)
+    return max(0.0, float(rate["next_allowed"] - rate["now"]), (retry_at or now) - now)
+
+
+def _folded(stats: Mapping[str, int], routes: Mapping[str, tuple[str, ...]], name: str) -> int:
+    """Repeats folded by dedupe, for the event kinds routed to channel `name`."""
+    return sum(
+        stats.get(keyspace.FOLDED_PREFIX + kind, 0)
+        for kind, targets in routes.items()
+        if name in targets
+    )
 
 
 def _age_of_item(packed: bytes | None, now: float) -> float | None:
@@ -256,31 +192,23 @@ def _age_of_item(packed: bytes | None, now: float) -> float | None:
     return max(0.0, now - millis / 1000)
 
 
+# -- streams, processes, the DLQ, totals ----------------------------------------------------
+
+
 def lane_status(client: redis.Redis, stream: str, name: str) -> LaneStatus:
     """Length, lag and pending of one lane's stream for the dispatchers' group."""
     length = int(client.xlen(stream))
-    group: dict[str, object] | None = None
-    if length or client.exists(stream):
-        for info in client.xinfo_groups(stream):
-            if _text(info.get("name")) == keys.GROUP:
-                group = {_text(k): v for k, v in info.items()}
-    if group is None:  # no dispatcher has ever run: everything is unread
-        first = client.xrange(stream, count=1)
-        lag: int | None = length
-        pending = 0
-    else:
-        last = _text(group.get("last-delivered-id")) or "0-0"
-        first = client.xrange(stream, min=f"({last}", count=1)
-        raw_lag = group.get("lag")
-        lag = int(raw_lag) if isinstance(raw_lag, int | bytes | str) else None
-        pending = int(group.get("pending") or 0)  # type: ignore[call-overload]
-        if not first:  # caught up; Redis can report a stale lag after a restart
-            lag = 0
+    lag = lane_lag(client, stream)
     oldest = None
-    if first:
-        oldest = max(0.0, time.time() - int(_text(first[0][0]).split("-")[0]) / 1000)
+    if lag.oldest_unread_ms is not None:
+        oldest = max(0.0, time.time() - lag.oldest_unread_ms / 1000)
     return LaneStatus(
-        name=name, stream=stream, length=length, lag=lag, pending=pending, oldest_age_s=oldest
+        name=name,
+        stream=stream,
+        length=length,
+        lag=lag.unread,
+        pending=lag.pending,
+        oldest_age_s=oldest,
     )
 
 
@@ -295,117 +223,68 @@ def _workers(client: redis.Redis, now: float) -> list[str]:
 
 def _producers(client: redis.Redis) -> list[ProducerStatus]:
     out = []
-    for key in sorted(client.scan_iter(match=PRODUCER_STATS_PREFIX + "*", count=1000)):
+    for key in sorted(client.scan_iter(match=keyspace.PRODUCERS + "*", count=1000)):
         data = _ints(client.hgetall(key))
         if not data:  # expired between SCAN and HGETALL
             continue
-        ident = key.decode()[len(PRODUCER_STATS_PREFIX) :]
+        ident = key.decode()[len(keyspace.PRODUCERS) :]
+        # the hash holds a PublisherStats, field by field
+        stats = PublisherStats(*(data.get(field, 0) for field in PublisherStats._fields))
         out.append(
             ProducerStatus(
                 key=ident,
                 source=ident.rsplit(":", 2)[0],
-                published=data.get("published", 0),
-                flushed=data.get("flushed", 0),
-                spooled=data.get("spooled", 0),
-                dropped=data.get("dropped", 0),
-                buffered=data.get("buffered", 0),
+                published=stats.published,
+                flushed=stats.flushed,
+                spooled=stats.spooled,
+                dropped=stats.dropped,
+                buffered=stats.buffered,
             )
         )
     return out
 
 
+def _dead_letters(client: redis.Redis) -> tuple[int, list[DeadLetterSummary]]:
+    """The DLQ's size and its newest entries."""
+    queue = DeadLetterQueue(client)
+    newest = [
+        DeadLetterSummary(
+            id=e.id,
+            time=e.last_failed_ms / 1000,
+            channel=e.channel,
+            kind=e.kind,
+            reason=redact(e.reason),
+        )
+        for e in queue.entries(limit=DLQ_NEWEST)
+    ]
+    return len(queue), newest
+
+
 def _totals(stats: Mapping[str, int]) -> Totals:
     return Totals(
-        events_in={k[3:]: v for k, v in sorted(stats.items()) if k.startswith("in:")},
-        duplicates=stats.get("duplicates", 0),
-        folded=stats.get("folded", 0),
-        delivered=stats.get("delivered", 0),
-        digested=stats.get("digested", 0),
-        dead_lettered=stats.get("dead_lettered", 0),
-        rate_limited={k[4:]: v for k, v in sorted(stats.items()) if k.startswith("429:")},
-        retries=stats.get("retries", 0),
-        messages=stats.get("messages", 0),
-        requests=stats.get("requests", 0),
-        replayed=stats.get("replayed", 0),
-        unrouted=stats.get("unrouted", 0),
+        events_in=_by_suffix(stats, keyspace.IN_PREFIX),
+        duplicates=stats.get(keyspace.DUPLICATES, 0),
+        folded=stats.get(keyspace.FOLDED, 0),
+        delivered=stats.get(keyspace.DELIVERED, 0),
+        digested=stats.get(keyspace.DIGESTED, 0),
+        dead_lettered=stats.get(keyspace.DEAD_LETTERED, 0),
+        rate_limited=_by_suffix(stats, keyspace.LIMITED_PREFIX),
+        retries=stats.get(keyspace.RETRIES, 0),
+        messages=stats.get(keyspace.MESSAGES, 0),
+        requests=stats.get(keyspace.REQUESTS, 0),
+        replayed=stats.get(keyspace.REPLAYED, 0),
+        unrouted=stats.get(keyspace.UNROUTED, 0),
     )
-
-
-# -- the verdict --------------------------------------------------------------------------
-
-
-def diagnose(status: Status) -> list[str]:
-    """One sentence per problem: what is wrong, where, and what to do about it."""
-    problems = []
-    for c in status.channels:
-        env = "HERALD_WEBHOOK_" + c.name.upper().replace("-", "_")
-        if c.webhook == "dead":
-            problems.append(
-                f"#{c.name}: Discord says its webhook is gone ({c.dead_reason}); its events "
-                f"go to the dead-letter queue. Create a new webhook, set it in {env} (or "
-                f"herald.toml), restart Herald, then run "
-                f"`herald dlq replay --channel {c.name}`."
-            )
-        elif c.webhook == "none" and c.queued:
-            problems.append(
-                f"#{c.name}: {_n(c.queued, 'event')} waiting but no webhook is configured. "
-                f"Set {env} (or channels.{c.name}.webhook in herald.toml) and restart the "
-                "workers, or route those events elsewhere."
-            )
-        elif (c.oldest_undelivered_age_s or 0) > status.max_lag_s:
-            why = f"; last error: {c.last_error}" if c.last_error else ""
-            wait = f"; next send in {format_age(c.next_send_in_s)}" if c.next_send_in_s else ""
-            age, limit = format_age(c.oldest_undelivered_age_s), format_age(status.max_lag_s)
-            problems.append(
-                f"#{c.name}: backlog of {_n(c.queued, 'event')}, the oldest waiting {age} "
-                f"(limit {limit}){wait}{why}. Check that `herald worker` is running and "
-                "look at its log."
-            )
-    for lane in status.lanes:
-        if (lane.oldest_age_s or 0) > status.max_lag_s:
-            waiting = _n(lane.lag, "event") if lane.lag is not None else "events"
-            problems.append(
-                f"The {lane.name} stream has {waiting} not yet dispatched, the oldest "
-                f"{format_age(lane.oldest_age_s)} old. "
-                "Check that `herald dispatch` is running and look at its log."
-            )
-    if status.dlq_size:
-        newest = status.dlq_newest[0] if status.dlq_newest else None
-        latest = f" (newest: {newest.channel or 'no channel'}: {newest.reason})" if newest else ""
-        problems.append(
-            f"{_n(status.dlq_size, 'event')} in the dead-letter queue{latest}. Inspect them with "
-            "`herald dlq ls`, fix the cause, then `herald dlq replay` (or `herald dlq drop`)."
-        )
-    deliverable = sum(c.queued for c in status.channels if c.webhook == "configured")
-    undispatched = sum((lane.lag or 0) + lane.pending for lane in status.lanes)
-    if not status.dispatchers_alive and (undispatched or deliverable):
-        problems.append(
-            f"No dispatcher is running, with {_n(undispatched, 'event')} waiting in the "
-            f"streams and {deliverable} in outboxes. Start `herald dispatch` (or check "
-            "supervisord)."
-        )
-    if not status.workers_alive and deliverable:
-        problems.append(
-            f"No delivery worker is running, with {_n(deliverable, 'event')} waiting to be sent. "
-            "Start `herald worker` (or check supervisord)."
-        )
-    return problems
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
-def format_age(seconds: float | None) -> str:
-    s = round(seconds or 0.0)
-    if s < 60:
-        return f"{seconds or 0:.1f}s" if s < 10 else f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s // 3600}h {s % 3600 // 60:02d}m"
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _by_suffix(counters: Mapping[str, int], prefix: str) -> dict[str, int]:
+    """`{"user": 3}` from `{"429:user": 3}` for the prefix `429:`, sorted by name."""
+    return {
+        name[len(prefix) :]: n for name, n in sorted(counters.items()) if name.startswith(prefix)
+    }
 
 
 def _ints(reply: object) -> dict[str, int]:

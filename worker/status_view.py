@@ -8,7 +8,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from worker.status import ChannelStatus, Status, format_age
+from worker.status_model import ChannelStatus, Status
+from worker.verdict import format_age
 
 _WEBHOOK_STYLE = {"configured": "green", "none": "yellow", "dead": "bold red"}
 _LEGEND = (
@@ -92,7 +93,7 @@ def _lanes_and_totals(status: Status) -> Table:
         lanes.add_row(
             lane.name,
             str(lane.length),
-            "?" if lane.lag is None else str(lane.lag),
+            str(lane.lag),
             str(lane.pending),
             Text(
                 "-" if lane.oldest_age_s is None else format_age(lane.oldest_age_s),

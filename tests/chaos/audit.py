@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import redis
 
+from ground import keyspace
 from producer.streams import LANES, stream_key
 from sandbox.testing import SandboxHandle
-from worker import keys
 from worker.channels import CHANNELS
-from worker.dispatcher import lag_and_pending
 from worker.dlq import DeadLetterQueue
+from worker.lanes import lag_and_pending
 from worker.ledger import LedgerReader, account, percentile
 
 EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -91,7 +91,7 @@ def audit(
         {i for i, n in footers.items() if n > 1 and i in published} | set(acc.repeats)
     )
     reasons: Counter[str] = Counter(_reason_class(r) for r in acc.reasons.values())
-    stats = {k.decode(): int(v) for k, v in client.hgetall(keys.STATS).items()}
+    stats = {k.decode(): int(v) for k, v in client.hgetall(keyspace.STATS).items()}
     sandbox_stats = sandbox.stats()
     sandbox_stats.pop("faults", None)
     return Audit(
@@ -115,12 +115,12 @@ def _reason_class(reason: str) -> str:
 
 def engine_idle(client: redis.Redis) -> bool:
     """Nothing left in any outbox and nothing unread or unacknowledged in any stream."""
-    if any(client.llen(keys.outbox(c)) for c in CHANNELS):
+    if any(client.llen(keyspace.outbox(c)) for c in CHANNELS):
         return False
     # lag_and_pending, not XINFO's `lag`: Redis 7.0 restores a stale entries-read after an
     # AOF rewrite and a restart, so `lag` can stay > 0 when all was read (RELIABILITY, bug 3).
     streams = [stream_key(lane) for lane in LANES]
-    return not any(any(lag_and_pending(client, s)) for s in streams if client.exists(s))
+    return not any(any(lag_and_pending(client, s)) for s in streams)
 
 
 def dead_letters_of(client: redis.Redis, channel: str) -> int:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from herald.testing import wait_until
+from ground.proc import wait_until
 from tests.chaos.audit import audit, dead_letters_of, engine_idle, scan_for_secrets
 from tests.chaos.monkey import ChaosOptions, Monkey
 from tests.chaos.stack import Stack, StackOptions

@@ -28,7 +28,8 @@ from typing import Any
 
 import redis
 
-from herald.testing import wait_until
+from ground import keyspace
+from ground.proc import wait_until
 from tests.chaos.audit import audit, engine_idle, scan_for_secrets
 from tests.chaos.stack import Stack, StackOptions
 from tests.chaos.workload import (
@@ -38,7 +39,6 @@ from tests.chaos.workload import (
     start_producers,
     stop_producers,
 )
-from worker import keys
 from worker.channels import CHANNELS
 from worker.config import duration_seconds
 from worker.ledger import LedgerReader
@@ -75,21 +75,21 @@ def sample(stack: Stack, t0: float) -> dict[str, Any]:
         "pids": pids,
         "redis_used_memory": info["used_memory"],
         "keys": keys_by_prefix(client),
-        "outboxes": {c: int(client.llen(keys.outbox(c))) for c in CHANNELS},
+        "outboxes": {c: int(client.llen(keyspace.outbox(c))) for c in CHANNELS},
         "streams": {
             lane: int(client.xlen(f"herald:events:{lane}"))
             for lane in ("critical", "normal", "bulk")
         },
-        "ledger": int(client.xlen(keys.LEDGER)),
-        "dlq": int(client.zcard(keys.DLQ_INDEX)),
+        "ledger": int(client.xlen(keyspace.LEDGER)),
+        "dlq": int(client.zcard(keyspace.DLQ_INDEX)),
     }
 
 
 def retained(client: redis.Redis) -> bool:
     """Nothing left of the retained records: no seen-id bucket, at most the ledger's last
     stream node (approximate XTRIM removes whole nodes of up to 100 entries)."""
-    no_seen = next(client.scan_iter(match=keys.seen("*"), count=1000), None) is None
-    return no_seen and int(client.xlen(keys.LEDGER)) <= 100
+    no_seen = next(client.scan_iter(match=keyspace.seen("*"), count=1000), None) is None
+    return no_seen and int(client.xlen(keyspace.LEDGER)) <= 100
 
 
 def run(

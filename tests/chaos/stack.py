@@ -12,12 +12,13 @@ from pathlib import Path
 import httpx
 import redis
 
-from herald.proc import die_with_parent
+from ground import keyspace
+from ground.channels import webhook_env
+from ground.proc import die_with_parent, free_port, wait_until
+from herald.redis_server import RedisServer
 from herald.supervisor import Layout, Supervisor
-from herald.testing import RedisServer, free_port, wait_until
 from sandbox.testing import SandboxHandle, build_config
 from sandbox.webhooks import Webhook
-from worker import keys
 from worker.channels import CHANNELS, TRADING_ALERTS
 
 FAKE_WEBHOOK_ID = "100000000000000099"
@@ -116,7 +117,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
         env["HERALD_REDIS_URL"] = self.redis_server.url
         for channel, url in self.sandbox.webhook_urls().items():
-            env["HERALD_WEBHOOK_" + channel.upper().replace("-", "_")] = url
+            env[webhook_env(channel)] = url
         # trading-alerts posts through the webhook with the recognisable fake token
         fake = Webhook(FAKE_WEBHOOK_ID, self.token, TRADING_ALERTS)
         env["HERALD_WEBHOOK_TRADING_ALERTS"] = self.sandbox.base_url + fake.path
@@ -158,7 +159,7 @@ class Stack:
 
     def outbox_lengths(self) -> dict[str, int]:
         r = self.redis()
-        return {c: int(r.llen(keys.outbox(c))) for c in CHANNELS}
+        return {c: int(r.llen(keyspace.outbox(c))) for c in CHANNELS}
 
     def stop(self) -> None:
         if self.supervisor is not None:

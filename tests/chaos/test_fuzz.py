@@ -25,9 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schemas
-from herald.errors import InvalidEvent
-from herald.testing import RedisServer, wait_until
-from producer.streams import PAYLOAD_FIELD, stream_key
+from ground import keyspace
+from ground.errors import InvalidEvent
+from ground.keyspace import PAYLOAD_FIELD
+from ground.proc import wait_until
+from herald.redis_server import RedisServer
+from producer.streams import stream_key
 from sandbox.testing import SandboxHandle, run_sandbox
 from schemas import Envelope, Event
 from schemas.base import Lane
@@ -36,12 +39,11 @@ from schemas.ids import new_event_id
 from tests.chaos.audit import footer_ids
 from tests.engine.conftest import engine_env
 from tests.unit.test_render_properties import envelopes
-from worker import keys
 from worker.channels import CHANNELS
 from worker.config import load
 from worker.dispatcher import Dispatcher
 from worker.dlq import DeadLetterQueue
-from worker.flush import Engine as FlushEngine
+from worker.engine import Engine as FlushEngine
 from worker.flush import Flush
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
@@ -76,7 +78,7 @@ class Rig:
 
 def _drained(rig: Rig, channel: str) -> bool:
     Flush(rig.flush, channel).run()
-    return rig.redis.llen(keys.outbox(channel)) == 0
+    return rig.redis.llen(keyspace.outbox(channel)) == 0
 
 
 @pytest.fixture(scope="module")

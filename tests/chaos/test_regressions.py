@@ -8,17 +8,20 @@ from pathlib import Path
 import pytest
 import redis
 
-from herald.testing import RedisServer, wait_until
+from ground import keyspace
+from ground.proc import wait_until
+from herald.redis_server import RedisServer
 from sandbox.testing import SandboxHandle, run_sandbox
 from schemas.codec import encode
 from schemas.envelope import wrap
 from tests.engine.conftest import engine_env
 from tests.factories import sample
-from worker import dlq, keys
+from worker import dlq
 from worker.channels import MAINTENANCE
 from worker.config import Settings, load
 from worker.dlq import DeadLetterQueue
-from worker.flush import Engine, Flush
+from worker.engine import Engine
+from worker.flush import Flush
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
@@ -43,21 +46,21 @@ def test_a_replay_during_a_bury_is_not_dead_lettered_again(engine, monkeypatch) 
     channel a second time at the end of its drain for this reason)."""
     client, settings, sandbox = engine
     raw = encode(wrap(sample("maintenance_scheduled"), source="chaos", now_ns=time.time_ns()))
-    pipe = client.pipeline(transaction=True)
-    dlq.add(pipe, dlq.dead_letter(raw, "webhook gone: HTTP 404 10015", channel=MAINTENANCE))
-    pipe.hset(keys.channel_state(MAINTENANCE), "dead", "webhook gone: HTTP 404 10015")
-    pipe.execute()
+    DeadLetterQueue(client).add(
+        [dlq.dead_letter(raw, "webhook gone: HTTP 404 10015", channel=MAINTENANCE)]
+    )
+    client.hset(keyspace.channel_state(MAINTENANCE), "dead", "webhook gone: HTTP 404 10015")
     original = Flush._bury_all
 
     def bury_after_operator_replays(self: Flush, reason: str, outcome=None) -> None:
-        queue = DeadLetterQueue(self.e.redis)
+        queue = DeadLetterQueue(self.engine.redis)
         assert queue.replay(list(queue.entries())) == 1  # lands after the job read `dead`
         original(self, reason, outcome)
 
     monkeypatch.setattr(Flush, "_bury_all", bury_after_operator_replays)
     Flush(Engine.create(client, settings), MAINTENANCE).run()
     assert len(DeadLetterQueue(client)) == 0, "the replayed event was dead-lettered again"
-    assert client.llen(keys.outbox(MAINTENANCE)) == 1 or sandbox.messages(MAINTENANCE)
+    assert client.llen(keyspace.outbox(MAINTENANCE)) == 1 or sandbox.messages(MAINTENANCE)
 
 
 def test_backlog_is_zero_after_a_redis_restart_when_everything_was_read(tmp_path) -> None:
@@ -67,7 +70,8 @@ def test_backlog_is_zero_after_a_redis_restart_when_everything_was_read(tmp_path
     `herald dispatch --drain`, `herald status` and `herald_stream_lag`) trusts `lag`:
     drain never ends and status shows a phantom backlog. Seen in the 30-minute chaos run:
     lag 75,916 on the bulk lane with last-delivered-id == last-generated-id, pending 0."""
-    from producer.streams import PAYLOAD_FIELD, stream_key
+    from ground.keyspace import PAYLOAD_FIELD
+    from producer.streams import stream_key
     from schemas.base import Lane
     from worker.dispatcher import Dispatcher
 

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 import redis
 
-from herald.testing import RedisServer, wait_until
+from ground import keyspace
+from ground.channels import webhook_env
+from ground.proc import wait_until
+from herald.redis_server import RedisServer
 from producer import Publisher
 from sandbox.testing import SandboxHandle, run_sandbox
-from worker import keys
 from worker.channels import CHANNELS
 
 
@@ -78,7 +80,7 @@ class Engine:
 
     def outboxes_empty(self) -> bool:
         r = self.redis
-        return all(r.llen(keys.outbox(c)) == 0 for c in CHANNELS)
+        return all(r.llen(keyspace.outbox(c)) == 0 for c in CHANNELS)
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("*.log")))
@@ -98,7 +100,7 @@ def engine_env(redis_url: str, sandbox: SandboxHandle, **extra: str) -> dict[str
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env["HERALD_REDIS_URL"] = redis_url
     for channel, url in sandbox.webhook_urls().items():
-        env["HERALD_WEBHOOK_" + channel.upper().replace("-", "_")] = url
+        env[webhook_env(channel)] = url
     env.update(extra)
     return env
 

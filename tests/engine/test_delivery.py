@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from ground import keyspace
 from schemas import (
     BuildSuccess,
     MaintenanceScheduled,
@@ -16,7 +17,6 @@ from schemas import (
     Side,
     TradeExecuted,
 )
-from worker import keys
 
 
 def trade(i: int) -> TradeExecuted:
@@ -73,7 +73,7 @@ def test_dead_letters_undecodable_entries_and_keeps_going(engine):
         event_id = pub.publish(trade(1))
     engine.wait_delivered({"trading-alerts": 1}, timeout=30)
     assert engine.delivered_ids("trading-alerts") == [event_id]
-    entries = engine.redis.hvals(keys.DLQ)
+    entries = engine.redis.hvals(keyspace.DLQ)
     assert len(entries) == 2
 
 
@@ -154,16 +154,18 @@ def test_market_data_backlog_collapses_into_digests(engine):
     r = engine.redis
 
     def accounted() -> int:
-        return int(r.hget(keys.STATS, "delivered") or 0) + int(r.hget(keys.STATS, "digested") or 0)
+        return int(r.hget(keyspace.STATS, "delivered") or 0) + int(
+            r.hget(keyspace.STATS, "digested") or 0
+        )
 
-    from herald.testing import wait_until
+    from ground.proc import wait_until
 
     wait_until(lambda: accounted() == 2_000, 60, "2,000 market events delivered or digested")
-    assert int(r.hget(keys.STATS, "digested")) >= 1_500
+    assert int(r.hget(keyspace.STATS, "digested")) >= 1_500
     messages = engine.sandbox.messages("market-data")
     assert len(messages) <= 10  # instead of 200 messages at 30 a minute
     footers = " ".join(e["footer"]["text"] for m in messages for e in m["embeds"])
     assert ids[0] in footers  # a digest names the first event id it covers
-    logged = {fields[b"e"].decode() for _, fields in r.xrange(keys.LEDGER)}
+    logged = {fields[b"e"].decode() for _, fields in r.xrange(keyspace.LEDGER)}
     assert logged == set(ids)  # every event id accounted for, delivered or digested
     assert engine.sandbox.stats()["rate_limited"] == 0

@@ -6,12 +6,13 @@ import time
 
 import redis
 
-from producer.streams import PAYLOAD_FIELD, stream_key
+from ground import keyspace
+from ground.keyspace import PAYLOAD_FIELD
+from producer.streams import stream_key
 from schemas import Lane
 from schemas.codec import decode, encode
 from schemas.envelope import wrap
 from tests.engine.test_delivery import trade
-from worker import keys
 from worker.config import load
 from worker.dispatcher import Dispatcher
 
@@ -31,7 +32,7 @@ def test_drain_hands_on_every_entry_in_order(redis_server) -> None:
     settings = load(env={"HERALD_REDIS_URL": redis_server.url})
     dispatcher = Dispatcher(client, settings, batch_size=500)
     dispatcher.run(threading.Event(), drain=True)
-    items = client.lrange(keys.outbox("trading-alerts"), 0, -1)
+    items = client.lrange(keyspace.outbox("trading-alerts"), 0, -1)
     assert [decode(item.split(b"|", 1)[1]).id for item in items] == ids
     assert dispatcher.backlog() == 0
 
@@ -53,8 +54,8 @@ def test_a_commit_that_fails_as_the_loop_stops_is_not_applied_again(redis_server
     monkeypatch.setattr(dispatcher, "_apply", flaky_apply)
     dispatcher.run(stop)
     assert calls == [3]  # not applied a second time on the way out
-    assert client.hget(keys.STATS, "in:trade_executed") == b"3"
-    assert client.llen(keys.outbox("trading-alerts")) == 3
+    assert client.hget(keyspace.STATS, "in:trade_executed") == b"3"
+    assert client.llen(keyspace.outbox("trading-alerts")) == 3
 
 
 def test_trim_drops_what_was_handed_on_and_keeps_what_is_pending(redis_server) -> None:
@@ -66,7 +67,7 @@ def test_trim_drops_what_was_handed_on_and_keeps_what_is_pending(redis_server) -
     dispatcher.run(threading.Event(), drain=True)
     ids = publish(client, 300)
     # Another consumer reads 300 entries and dies before acknowledging them.
-    client.xreadgroup(keys.GROUP, "dead", {stream: ">"}, count=300)
+    client.xreadgroup(keyspace.GROUP, "dead", {stream: ">"}, count=300)
     dispatcher.trim()
     left = [entry_id for entry_id, _ in client.xrange(stream)]
     assert len(left) < 1_000  # handed-on entries are gone (whole nodes: Redis trims with ~)
@@ -88,9 +89,9 @@ def test_an_id_is_remembered_for_the_seen_ttl_and_not_much_longer(redis_server, 
         dispatcher.run(threading.Event(), drain=True)
 
     replay()
-    first = keys.seen(10_000)
+    first = keyspace.seen(10_000)
     assert 99_000 < client.pttl(first) <= 100_000  # one TTL: at most two buckets alive
     clock[0] += 98.0  # the next bucket, 99 s after the first copy: still remembered
     replay()
-    assert client.llen(keys.outbox("trading-alerts")) == 1
-    assert client.hget(keys.STATS, "duplicates") == b"1"
+    assert client.llen(keyspace.outbox("trading-alerts")) == 1
+    assert client.hget(keyspace.STATS, "duplicates") == b"1"

@@ -15,16 +15,18 @@ import httpx
 import pytest
 import redis
 
-from herald.testing import RedisServer
+from ground import keyspace
+from ground.channels import webhook_env
+from herald.redis_server import RedisServer
 from producer import Publisher
 from tests.discord_schema import assert_valid_payload
 from tests.engine.test_delivery import trade
-from worker import keys
 from worker.config import Settings, load
 from worker.discord import DiscordClient
 from worker.dispatcher import Dispatcher
 from worker.dlq import DeadLetterQueue
-from worker.flush import Engine, Flush
+from worker.engine import Engine
+from worker.flush import Flush
 
 TOKEN = "FAKE-TOKEN-abcdefghijklmnopqrstuvwxyz0123456789"
 URLS = {
@@ -86,7 +88,7 @@ class Rig:
         return Flush(self.engine, channel).run()
 
     def state(self, channel: str = "trading-alerts") -> dict[bytes, bytes]:
-        return self.redis.hgetall(keys.channel_state(channel))
+        return self.redis.hgetall(keyspace.channel_state(channel))
 
     def dlq(self) -> DeadLetterQueue:
         return DeadLetterQueue(self.redis)
@@ -95,7 +97,7 @@ class Rig:
 @pytest.fixture
 def rig(redis_server: RedisServer) -> Rig:
     env = {"HERALD_REDIS_URL": redis_server.url}
-    env.update({"HERALD_WEBHOOK_" + c.upper().replace("-", "_"): u for c, u in URLS.items()})
+    env.update({webhook_env(c): u for c, u in URLS.items()})
     settings = load(env=env)
     client = redis_server.client()
     discord = FakeDiscord()
@@ -112,8 +114,8 @@ def test_coalesces_into_messages_of_ten_in_order(rig):
     assert rig.flush() == "empty"
     assert [len(b["embeds"]) for _, b in rig.discord.bodies] == [10, 10, 5]
     assert rig.discord.ids() == ids
-    assert rig.redis.llen(keys.outbox("trading-alerts")) == 0
-    assert int(rig.redis.hget(keys.STATS, "delivered")) == 25
+    assert rig.redis.llen(keyspace.outbox("trading-alerts")) == 0
+    assert int(rig.redis.hget(keyspace.STATS, "delivered")) == 25
 
 
 def test_429_is_waited_out_without_using_an_attempt(rig):
@@ -128,7 +130,7 @@ def test_429_is_waited_out_without_using_an_attempt(rig):
     assert rig.discord.ids() == ids + ids  # the same batch again after the wait
     assert len(rig.discord.bodies) == 2
     assert b"attempts" not in rig.state()
-    assert rig.redis.hget(keys.STATS, "429:user") == b"1"
+    assert rig.redis.hget(keyspace.STATS, "429:user") == b"1"
 
 
 def test_cloudflare_429_pauses_every_webhook(rig):
@@ -136,7 +138,7 @@ def test_cloudflare_429_pauses_every_webhook(rig):
     rig.discord.script = [status(429, {"message": "blocked", "retry_after": 5})]  # no Via header
     assert rig.flush() == "throttled"
     assert rig.engine.budget.reserve("webhook:222") > 30  # another webhook waits too
-    assert rig.redis.hget(keys.STATS, "429:cloudflare") == b"1"
+    assert rig.redis.hget(keyspace.STATS, "429:cloudflare") == b"1"
 
 
 @pytest.mark.parametrize(
@@ -159,10 +161,10 @@ def test_transient_failures_back_off_in_redis_then_deliver(rig, failure):
     assert 0.5 < first_wait <= 1.2  # 1 s +-20% jitter; the schedule lives in Redis
     assert rig.flush() == "backoff"  # too early: nothing sent
     assert len(rig.discord.bodies) == 1
-    rig.redis.hset(keys.channel_state("trading-alerts"), "retry_at", 0)
+    rig.redis.hset(keyspace.channel_state("trading-alerts"), "retry_at", 0)
     assert rig.flush() == "retry"
     assert 1.5 < float(rig.state()[b"retry_at"]) - time.time() <= 2.4  # then 2 s
-    rig.redis.hset(keys.channel_state("trading-alerts"), "retry_at", 0)
+    rig.redis.hset(keyspace.channel_state("trading-alerts"), "retry_at", 0)
     assert rig.flush() == "empty"
     assert rig.discord.ids()[-3:] == ids
     assert b"attempts" not in rig.state()
@@ -253,7 +255,7 @@ def test_gives_up_after_max_attempts(rig):
     ids = rig.publish([trade(1)])
     for attempt in range(rig.settings.max_attempts):
         rig.discord.script = [status(503, {"message": "unavailable"})]
-        rig.redis.hset(keys.channel_state("trading-alerts"), "retry_at", 0)
+        rig.redis.hset(keyspace.channel_state("trading-alerts"), "retry_at", 0)
         result = rig.flush()
         if attempt < rig.settings.max_attempts - 1:
             assert result == "retry"
@@ -261,7 +263,7 @@ def test_gives_up_after_max_attempts(rig):
     assert entry.event_id == ids[0]
     assert entry.attempts == rig.settings.max_attempts
     assert "gave up after 12 attempts" in entry.reason
-    assert rig.redis.llen(keys.outbox("trading-alerts")) == 0
+    assert rig.redis.llen(keyspace.outbox("trading-alerts")) == 0
 
 
 def test_channel_without_webhook_keeps_its_events(rig):
@@ -275,4 +277,4 @@ def test_channel_without_webhook_keeps_its_events(rig):
         ]
     )
     assert rig.flush("system-status") == "no-webhook"
-    assert rig.redis.llen(keys.outbox("system-status")) == 1
+    assert rig.redis.llen(keyspace.outbox("system-status")) == 1

@@ -7,7 +7,7 @@ import httpx
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from herald.testing import free_port, wait_until
+from ground.proc import free_port, wait_until
 from schemas import BuildSuccess
 from tests.engine.test_delivery import trade
 from worker.metrics import producer_collector

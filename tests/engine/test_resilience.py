@@ -8,11 +8,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from herald.testing import wait_until
-from producer import PAYLOAD_FIELD
+from ground import keyspace
+from ground.keyspace import PAYLOAD_FIELD
+from ground.proc import wait_until
 from schemas import ConnectionLost, ConnectionStatus, PriceAlert, ServiceDown, SystemHealthy
 from tests.engine.test_delivery import trade
-from worker import keys
 from worker.config import load
 from worker.dispatcher import Dispatcher
 
@@ -49,7 +49,7 @@ def test_dispatcher_killed_between_read_and_ack_loses_nothing(engine):
     Dispatcher(r, settings).ensure_groups()
     with engine.publisher() as pub:
         ids = [pub.publish(trade(i)) for i in range(20)]
-    read = r.xreadgroup(keys.GROUP, "dispatch-0", {"herald:events:normal": ">"}, count=100)
+    read = r.xreadgroup(keyspace.GROUP, "dispatch-0", {"herald:events:normal": ">"}, count=100)
     assert len(read[0][1]) == 20
     engine.start_dispatcher("dispatch-0")  # same name: drains its own pending entries first
     engine.start_worker()
@@ -63,11 +63,11 @@ def test_reaper_claims_entries_of_a_dispatcher_that_never_returns(engine):
     Dispatcher(r, settings).ensure_groups()
     with engine.publisher() as pub:
         ids = [pub.publish(trade(i)) for i in range(7)]
-    r.xreadgroup(keys.GROUP, "lost-host", {"herald:events:normal": ">"}, count=100)
+    r.xreadgroup(keyspace.GROUP, "lost-host", {"herald:events:normal": ">"}, count=100)
     survivor = Dispatcher(r, settings, name="survivor", claim_idle_ms=200)
     wait_until(lambda: survivor.recover(own=False) == 7, 5, "the reaper to claim 7 entries")
-    assert r.llen(keys.outbox("trading-alerts")) == 7
-    assert r.xpending("herald:events:normal", keys.GROUP)["pending"] == 0
+    assert r.llen(keyspace.outbox("trading-alerts")) == 7
+    assert r.xpending("herald:events:normal", keyspace.GROUP)["pending"] == 0
     engine.start_dispatcher()  # its kicker queues the flush job
     engine.start_worker()
     engine.wait_delivered({"trading-alerts": 7}, timeout=30)
@@ -81,11 +81,11 @@ def test_poison_entry_that_keeps_killing_dispatchers_is_dead_lettered(engine):
     with engine.publisher() as pub:
         pub.publish(trade(1))
     stream = "herald:events:normal"
-    [(entry_id, _)] = r.xreadgroup(keys.GROUP, "crashy", {stream: ">"})[0][1]
+    [(entry_id, _)] = r.xreadgroup(keyspace.GROUP, "crashy", {stream: ">"})[0][1]
     for _ in range(5):  # five more dispatchers claimed it and died
-        r.xclaim(stream, keys.GROUP, "crashy", 0, [entry_id])
+        r.xclaim(stream, keyspace.GROUP, "crashy", 0, [entry_id])
     Dispatcher(r, settings, name="crashy", max_deliveries=5).recover(own=True)
-    entries = r.hvals(keys.DLQ)
+    entries = r.hvals(keyspace.DLQ)
     assert len(entries) == 1
     assert b"without acknowledgement" in entries[0]
 
@@ -95,7 +95,7 @@ def test_workers_down_then_up_delivers_everything(engine):
     with engine.publisher() as pub:
         ids = [pub.publish(trade(i)) for i in range(30)]
     wait_until(
-        lambda: engine.redis.llen(keys.outbox("trading-alerts")) == 30,
+        lambda: engine.redis.llen(keyspace.outbox("trading-alerts")) == 30,
         20,
         "30 events in the outbox",
     )
@@ -111,14 +111,14 @@ def test_redis_restart_with_aof_loses_nothing_accepted(engine):
         first = [pub.publish(trade(i)) for i in range(15)]
         assert pub.flush(10)
         wait_until(
-            lambda: engine.redis.llen(keys.outbox("trading-alerts")) == 15, 20, "outbox filled"
+            lambda: engine.redis.llen(keyspace.outbox("trading-alerts")) == 15, 20, "outbox filled"
         )
         time.sleep(1.1)  # appendfsync everysec: let the AOF reach the disk (not a sync point)
         engine.redis_server.stop()
         second = [pub.publish(trade(100 + i)) for i in range(15)]  # spooled by the producer
         engine.redis_server.start()
         assert pub.flush(20)
-    engine.start("pool", "worker", "-n", "2")
+    engine.start("pool", "worker", "-n", "2", "--run-dir", str(engine.tmp / "pool"))
     engine.wait_delivered({"trading-alerts": 30}, timeout=90)
     assert engine.delivered_ids("trading-alerts") == first + second
 
@@ -135,7 +135,7 @@ def test_dedupe_folds_repeats_reports_them_and_recovery_reopens(engine, tmp_path
             pub.publish(down())
         assert pub.flush(10)
         engine.wait_delivered({"critical-alerts": 1}, timeout=30)
-        wait_until(lambda: engine.redis.hget(keys.STATS, "folded") == b"99", 10, "99 folded")
+        wait_until(lambda: engine.redis.hget(keyspace.STATS, "folded") == b"99", 10, "99 folded")
         assert engine.delivered_ids("critical-alerts") == [first]
         time.sleep(3.1)  # let the 3 s dedupe window pass (the behaviour under test)
         second = pub.publish(down())
@@ -169,7 +169,7 @@ def test_a_replayed_stream_entry_is_not_delivered_twice(engine):
         ids.append(pub.publish(trade(9)))
     engine.wait_delivered({"trading-alerts": 4}, timeout=30)
     wait_until(
-        lambda: engine.redis.hget(keys.STATS, "duplicates") == b"3", 10, "3 duplicates counted"
+        lambda: engine.redis.hget(keyspace.STATS, "duplicates") == b"3", 10, "3 duplicates counted"
     )
     assert engine.delivered_ids("trading-alerts") == ids
 
@@ -210,7 +210,7 @@ def test_critical_alert_overtakes_a_market_data_flood(engine):
     latencies.sort()
     p99 = latencies[-1]  # 20 samples: the max is the p99 bound
     assert p99 < 1.0, latencies
-    backlog = engine.redis.llen(keys.outbox("market-data"))
+    backlog = engine.redis.llen(keyspace.outbox("market-data"))
     print(
         f"critical latency p50={latencies[10]:.3f}s max={p99:.3f}s; "
         f"market-data backlog left {backlog}"
@@ -223,7 +223,7 @@ def test_dlq_cli_lists_shows_exports_replays_and_drops(engine, tmp_path):
     engine.start_worker()
     with engine.publisher() as pub:
         ids = [pub.publish(trade(i)) for i in range(6)]
-    wait_until(lambda: engine.redis.zcard(keys.DLQ_INDEX) == 6, 30, "6 dead letters")
+    wait_until(lambda: engine.redis.zcard(keyspace.DLQ_INDEX) == 6, 30, "6 dead letters")
 
     def herald(*args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "herald.cli", "dlq", *args], env=engine.env,
@@ -240,7 +240,7 @@ def test_dlq_cli_lists_shows_exports_replays_and_drops(engine, tmp_path):
     assert len(export.read_text().splitlines()) == 6
     assert "would replay" in herald("replay", "--channel", "trading-alerts", "--dry-run")
     herald("drop", listing[0]["id"])
-    assert engine.redis.zcard(keys.DLQ_INDEX) == 5
+    assert engine.redis.zcard(keyspace.DLQ_INDEX) == 5
     engine.sandbox.restore_webhook("trading-alerts")
     herald("replay", "--all")
     dropped = listing[0]["event_id"]
@@ -257,15 +257,15 @@ def test_no_webhook_token_in_logs_dlq_or_stats(engine):
     engine.start_worker()
     with engine.publisher() as pub:
         pub.publish(trade(1))
-    wait_until(lambda: engine.redis.zcard(keys.DLQ_INDEX) == 1, 30, "a dead letter")
+    wait_until(lambda: engine.redis.zcard(keyspace.DLQ_INDEX) == 1, 30, "a dead letter")
     engine.stop_all()
     everything = (
         engine.logs()
-        + repr(engine.redis.hgetall(keys.DLQ))
-        + repr(engine.redis.hgetall(keys.STATS))
+        + repr(engine.redis.hgetall(keyspace.DLQ))
+        + repr(engine.redis.hgetall(keyspace.STATS))
     )
     for channel in ("trading-alerts", "critical-alerts"):
-        everything += repr(engine.redis.hgetall(keys.channel_state(channel)))
+        everything += repr(engine.redis.hgetall(keyspace.channel_state(channel)))
     assert "sandbox-token" not in everything
     assert "webhooks/" not in everything or "***" in everything
 
@@ -282,4 +282,4 @@ def test_sigterm_lets_the_request_in_flight_finish(engine):
     # The answer came back and was settled before the worker left: delivered exactly once,
     # nothing left in the outbox for another worker to send again.
     assert engine.delivered_ids("trading-alerts") == ids
-    assert engine.redis.llen(keys.outbox("trading-alerts")) == 0
+    assert engine.redis.llen(keyspace.outbox("trading-alerts")) == 0

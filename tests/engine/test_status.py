@@ -6,11 +6,11 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from herald.testing import free_port, wait_until
-from producer import PAYLOAD_FIELD
+from ground import keyspace
+from ground.keyspace import PAYLOAD_FIELD
+from ground.proc import free_port, wait_until
 from schemas import BuildSuccess
 from tests.engine.test_delivery import trade
-from worker import keys
 
 TOKEN = "sandbox-token"
 
@@ -48,9 +48,13 @@ def test_healthy_after_deliveries_with_counts_that_match(engine):
             pub.publish(BuildSuccess(repository="org/repo", commit=f"{i:07x}",
                                      duration=timedelta(seconds=i)))  # fmt: skip
         engine.wait_delivered({"trading-alerts": 5, "system-status": 2}, timeout=60)
-        wait_until(lambda: r.hget(keys.STATS, "delivered") == b"7", 10, "7 delivered settled")
         wait_until(
-            lambda: any(r.hget(k, "flushed") == b"7" for k in r.scan_iter("herald:producers:*")),
+            lambda: r.hget(keyspace.STATS, keyspace.DELIVERED) == b"7", 10, "7 delivered settled"
+        )
+        wait_until(
+            lambda: any(
+                r.hget(k, "flushed") == b"7" for k in r.scan_iter(keyspace.PRODUCERS + "*")
+            ),
             10,
             "the producer's counters in Redis",
         )
@@ -90,7 +94,7 @@ def test_backlog_without_workers_is_degraded(engine, tmp_path):
     with engine.publisher() as pub:
         for i in range(3):
             pub.publish(trade(i))
-    wait_until(lambda: engine.redis.llen(keys.outbox("trading-alerts")) == 3, 20, "outbox")
+    wait_until(lambda: engine.redis.llen(keyspace.outbox("trading-alerts")) == 3, 20, "outbox")
     found: dict[str, Any] = {}
 
     def degraded() -> bool:
@@ -137,7 +141,7 @@ def test_dead_webhook_names_the_channel_and_the_fix(engine):
     with engine.publisher() as pub:
         for i in range(2):
             pub.publish(trade(i))
-    wait_until(lambda: engine.redis.zcard(keys.DLQ_INDEX) == 2, 30, "2 dead letters")
+    wait_until(lambda: engine.redis.zcard(keyspace.DLQ_INDEX) == 2, 30, "2 dead letters")
     code, snap, out = status(engine, "--json")
     assert code == 1, out
     trading = channel(snap, "trading-alerts")
@@ -153,8 +157,8 @@ def test_dead_webhook_names_the_channel_and_the_fix(engine):
 
 def test_dead_letters_make_status_degraded_and_are_listed(engine):
     engine.start_dispatcher()
-    engine.redis.xadd("herald:events:normal", {PAYLOAD_FIELD: b"\x93not an envelope"})
-    wait_until(lambda: engine.redis.zcard(keys.DLQ_INDEX) == 1, 20, "a dead letter")
+    engine.redis.xadd(keyspace.stream("normal"), {PAYLOAD_FIELD: b"\x93not an envelope"})
+    wait_until(lambda: engine.redis.zcard(keyspace.DLQ_INDEX) == 1, 20, "a dead letter")
     code, snap, out = status(engine, "--json")
     assert code == 1, out
     assert snap["dlq_size"] == 1

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from herald.testing import wait_until
+from ground.proc import wait_until
 
 HERALD = str(Path(sys.executable).with_name("herald"))
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from ground.channels import webhook_env
+from ground.keyspace import PAYLOAD_FIELD
 from herald.cli import main
-from producer import PAYLOAD_FIELD, stream_key
+from producer import stream_key
 from schemas import EVENT_TYPES, decode
 from tests.factories import sample_events
 
@@ -131,10 +133,7 @@ def test_direct_posts_through_the_renderer_and_waits_out_a_429(tmp_path):
 
     with run_sandbox() as sandbox:
         sandbox.set_faults(storm_seconds=1.0, storm_retry_after=0.5)
-        env = {
-            "HERALD_WEBHOOK_" + c.upper().replace("-", "_"): u
-            for c, u in sandbox.webhook_urls().items()
-        }
+        env = {webhook_env(c): u for c, u in sandbox.webhook_urls().items()}
         env["PATH"] = str(Path(sys.executable).parent)
         done = subprocess.run(
             [

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from herald.testing import RedisServer, free_port, wait_until
-from producer import PAYLOAD_FIELD, Publisher, stream_key
+from ground.keyspace import PAYLOAD_FIELD
+from ground.proc import free_port, wait_until
+from herald.redis_server import RedisServer
+from producer import Publisher, stream_key
 from producer.spool import Spool
 from schemas import Lane, PriceAlert, ServiceDown, Severity, Side, TradeExecuted, decode
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from herald.errors import ConfigError
+from ground.errors import ConfigError
 from worker import discord
 from worker.discord import DiscordClient, Outcome, OutcomeKind, RateHeaders
 
@@ -342,7 +342,7 @@ def test_connection_errors_are_retryable(exc: type[httpx.HTTPError]) -> None:
 
 
 def test_real_connection_refused_is_retryable() -> None:
-    from herald.testing import free_port
+    from ground.proc import free_port
 
     with DiscordClient(connect_timeout=1.0) as client:
         out = client.execute(f"http://127.0.0.1:{free_port()}/api/webhooks/1/{TOKEN}", PAYLOAD)

@@ -3,10 +3,12 @@
 import fakeredis
 import pytest
 
+from ground import keyspace
 from schemas.codec import encode
 from schemas.ids import new_event_id
 from tests.factories import sample, sample_envelope
-from worker import dlq, keys
+from worker import dlq
+from worker.dlq import DeadLetterQueue
 from worker.ledger import LedgerReader, account
 
 
@@ -16,7 +18,7 @@ def client() -> fakeredis.FakeRedis:
 
 
 def settle(client: fakeredis.FakeRedis, event_id: str, outcome: str) -> None:
-    client.xadd(keys.LEDGER, {"e": event_id, "o": outcome, "t": 1})
+    client.xadd(keyspace.LEDGER, {"e": event_id, "o": outcome, "t": 1})
 
 
 def test_a_polling_reader_accounts_for_entries_trimmed_since(
@@ -26,7 +28,7 @@ def test_a_polling_reader_accounts_for_entries_trimmed_since(
     reader = LedgerReader(client, [early, late])
     settle(client, early, "delivered")
     assert reader.poll() == 1
-    client.xtrim(keys.LEDGER, maxlen=0)  # the dispatcher's retention trim
+    client.xtrim(keyspace.LEDGER, maxlen=0)  # the dispatcher's retention trim
     settle(client, late, "digested")
 
     assert account(client, [early, late]).missing([early, late]) == [early]
@@ -53,10 +55,12 @@ def test_dead_letters_come_from_the_dlq_and_garbage_is_skipped(
     client: fakeredis.FakeRedis,
 ) -> None:
     event = sample_envelope(sample("service_down"), event_id=new_event_id())
-    pipe = client.pipeline()
-    dlq.add(pipe, dlq.dead_letter(encode(event), "http 404: Unknown Webhook"))
-    dlq.add(pipe, dlq.dead_letter(b"\xff not an event", "does not decode"))
-    pipe.execute()
+    DeadLetterQueue(client).add(
+        [
+            dlq.dead_letter(encode(event), "http 404: Unknown Webhook"),
+            dlq.dead_letter(b"\xff not an event", "does not decode"),
+        ]
+    )
 
     acc = LedgerReader(client).finish()
     assert acc.outcomes == {event.id: "dead_lettered"}

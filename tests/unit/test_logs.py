@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
+from ground.logs import JsonFormatter, KeyValueFormatter, fields
+from ground.redact import RedactingFilter
 from herald.cli import build_parser, configure_logging
-from herald.logs import JsonFormatter, KeyValueFormatter, fields
-from herald.redact import RedactingFilter
 
 URL = "http://127.0.0.1:8642/api/webhooks/100000000000000002/sandbox-token-trading-alerts"
 

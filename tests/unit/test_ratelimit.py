@@ -12,8 +12,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from herald.errors import RedisUnavailable
-from herald.testing import RedisServer, free_port, wait_until
+from ground.errors import RedisUnavailable
+from ground.proc import free_port, wait_until
+from herald.redis_server import RedisServer
 from worker import ratelimit
 from worker.discord import RateHeaders
 from worker.ratelimit import RateBudget, Window

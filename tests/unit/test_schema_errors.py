@@ -8,7 +8,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from herald.errors import InvalidEvent
+from ground.errors import InvalidEvent
 from schemas import (
     KINDS,
     Envelope,

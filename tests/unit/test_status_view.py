@@ -4,7 +4,7 @@ import time
 
 from rich.console import Console
 
-from worker.status import DeadLetterSummary, ProducerStatus, Status, Totals
+from worker.status_model import DeadLetterSummary, ProducerStatus, Status, Totals
 from worker.status_view import render
 
 

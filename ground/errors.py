@@ -1,7 +1,7 @@
 """Herald's one error hierarchy: every error a user can cause is a `HeraldError`.
 
 Each message says what is wrong and what to do about it, and never carries a webhook
-URL (see `herald.redact`).
+URL (see `ground.redact`).
 """
 
 

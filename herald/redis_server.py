@@ -1,41 +1,20 @@
-"""Real services for tests and demos: a throwaway `redis-server` on a free port.
+"""A `redis-server` child process: the embedded Redis of `herald up`.
 
-Lives in the package (not tests/) because `herald up` starts its embedded Redis the
-same way, and the benchmarks reuse it.
+The integration tests, the chaos suite and the benchmarks start their throwaway
+Redis the same way, so what they test is what `herald up` runs.
 """
 
 import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import redis
 
-from herald.errors import HeraldError
-from herald.proc import die_with_parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_until(
-    predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.01
-) -> None:
-    """Poll `predicate` until truthy; raise TimeoutError naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.1f}s waiting for {what}")
-        time.sleep(interval)
+from ground.errors import HeraldError
+from ground.proc import die_with_parent, free_port, wait_until
 
 
 class RedisServer:
@@ -124,13 +103,3 @@ class RedisServer:
     def resume(self) -> None:
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGCONT)
-
-
-@contextlib.contextmanager
-def running_redis(data_dir: Path, *, appendonly: bool = True) -> Iterator[RedisServer]:
-    server = RedisServer(data_dir, appendonly=appendonly)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from herald.redact import redact
+from ground.redact import RedactingFilter, redact
 
 FIELDS_ATTR: Final = "herald_fields"
 _BARE: Final = re.compile(r"^[A-Za-z0-9_.:/@+\-#*]+$")
@@ -94,3 +94,15 @@ def _json_value(value: object) -> object:
 
 def formatter(json_lines: bool) -> logging.Formatter:
     return JsonFormatter() if json_lines else KeyValueFormatter()
+
+
+def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
+    """`key=value` lines (or JSON with `json_lines`); the redacting filter stays on."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(formatter(json_lines))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "rq.worker", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

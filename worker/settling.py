@@ -1,0 +1,81 @@
+"""Settling a flush job's request: one atomic script (settle.lua) applies the result to
+the channel's outbox, the DLQ, the counters and the ledger, if the job still holds the
+channel's lease."""
+
+import logging
+import time
+from typing import Any, cast
+
+from ground import keyspace
+from worker import dlq, metrics
+from worker.discord import Outcome
+from worker.engine import Engine
+from worker.head import Head
+
+log = logging.getLogger("herald.flush")
+
+LOST_LOCK = -1
+"""The job's lease ran out: another job owns the channel and will resend."""
+REPLAYED = -2
+"""A bury found the channel alive again: an operator replayed it meanwhile."""
+
+
+class Settler:
+    """Applies results to one channel's outbox on behalf of the job holding `token`."""
+
+    def __init__(self, engine: Engine, channel: str, token: str, lease_ms: int) -> None:
+        self.engine = engine
+        self.redis = engine.redis
+        self.name = channel
+        self.token = token
+        self.lease_ms = lease_ms
+        self.outbox = keyspace.outbox(channel)
+        self.lock = keyspace.flush_lock(channel)
+        self.state_key = keyspace.channel_state(channel)
+
+    def settle(
+        self,
+        *,
+        pop: int,
+        keep: list[bytes] | None = None,
+        letters: list[dlq.DeadLetter] | None = None,
+        delivered: list[str] | None = None,
+        message_id: str | None = None,
+        digest: bool = False,
+        bury: bool = False,
+        solo: bool = False,
+    ) -> int:
+        """Pop `pop` items, put `keep` back, dead-letter `letters`, log `delivered`;
+        1 when applied, else `LOST_LOCK` or `REPLAYED`. `solo`: this request was one of
+        those isolating a bad embed, so one fewer is left."""
+        keep, letters, delivered = keep or [], letters or [], delivered or []
+        args: list[Any] = [self.token, int(time.time() * 1000), self.name, message_id or ""]
+        args += ["1" if digest else "0", pop, len(keep), *keep, len(letters)]
+        for letter in letters:
+            args += [letter.id, dlq.encode(letter)]
+        args += [len(delivered), *delivered, *(["bury"] if bury else [])]
+        keys = [self.outbox, self.lock, keyspace.DLQ, keyspace.DLQ_INDEX, keyspace.STATS]
+        done = int(self.engine.settle(keys=[*keys, self.state_key, keyspace.LEDGER], args=args))
+        if solo and done != LOST_LOCK:
+            self.redis.hincrby(self.state_key, keyspace.STATE_SOLO, -1)
+        if done == LOST_LOCK:
+            log.warning("channel %s: lost the lock before settling; another job resends", self.name)
+        elif done == REPLAYED:
+            log.info("channel %s: replayed by an operator; stopped dead-lettering", self.name)
+        elif letters:
+            metrics.dead_lettered(self.name, len(letters))
+            for letter in letters:
+                log.warning(
+                    "dead-lettered event %s on %s: %s", letter.event_id, self.name, letter.reason
+                )
+        return done
+
+    def bury_all(self, reason: str, outcome: Outcome | None = None) -> None:
+        """Dead-letter the whole outbox (the webhook is gone), a thousand at a time."""
+        while items := cast(list[bytes], self.redis.lrange(self.outbox, 0, 999)):
+            head = Head(items)
+            reasons = dict.fromkeys(range(len(items)), reason)
+            letters = head.dead_letters(reasons, self.name, outcome)
+            if self.settle(pop=len(items), letters=letters, bury=True) != 1:
+                return
+            self.redis.pexpire(self.lock, self.lease_ms)
