@@ -4,6 +4,6 @@ Import-light on purpose: Herald's main job calls `channel_webhooks` to point its
 channels at a running sandbox without importing aiohttp or jsonschema.
 """
 
-from sandbox.webhooks import HERALD_CHANNELS, channel_webhooks
+from sandbox.webhooks import channel_webhooks
 
-__all__ = ["HERALD_CHANNELS", "channel_webhooks"]
+__all__ = ["channel_webhooks"]

@@ -1,8 +1,8 @@
-"""`python -m sandbox [options]`: the same as `herald sandbox [options]`."""
+"""`python -m sandbox [options]`: the same options as `herald sandbox [options]`."""
 
 import sys
 
-from herald.cli import main
+from sandbox.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["sandbox", *sys.argv[1:]]))
+    sys.exit(main())

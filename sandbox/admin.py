@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from sandbox.config import Rate, parse_rate
+from ground.rates import Rate, parse_rate
 from sandbox.execute import STATE, json_response
 from sandbox.webhooks import Webhook, parse_webhook_spec
 

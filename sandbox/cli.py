@@ -1,18 +1,24 @@
-"""`herald sandbox`: run the local Discord stand-in (see `sandbox/__init__.py`)."""
+"""`herald sandbox` and `python -m sandbox`: the options of the local Discord stand-in.
+
+`add_parser` registers the options as a `herald` subcommand; `main` parses the same
+options on its own, so the sandbox runs without importing anything of Herald's above
+the ground floor (it plays Discord and must not share code with what it checks).
+"""
 
 import argparse
+import sys
+from collections.abc import Sequence
 from typing import Any
 
-from sandbox.config import (
-    CHANNEL_RATE,
-    GLOBAL_RATE,
-    WEBHOOK_RATE,
-    Faults,
-    Rate,
-    SandboxConfig,
-    parse_rate,
-)
+from ground.logs import configure_logging
+from ground.rates import CHANNEL_RATE, GLOBAL_RATE, WEBHOOK_RATE, Rate, parse_rate
+from sandbox.config import Faults, SandboxConfig
 from sandbox.webhooks import Webhook, default_webhooks, parse_webhook_spec
+
+DESCRIPTION = (
+    "A local stand-in for Discord's Execute Webhook endpoint: validates like Discord, "
+    "rate-limits like Discord, injects faults, and shows the channels at /."
+)
 
 
 def _rate(text: str) -> Rate:
@@ -54,53 +60,88 @@ def _webhook(text: str) -> Webhook:
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """`herald sandbox`: `herald.cli` configures logging and calls `func`."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
         help="run a local Discord webhook sandbox with a channel viewer",
-        description="A local stand-in for Discord's Execute Webhook endpoint: validates like "
-        "Discord, rate-limits like Discord, injects faults, and shows the channels at /.",
+        description=DESCRIPTION,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add_options(parser)
+    parser.set_defaults(func=run_from_args)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`python -m sandbox`: the same options, plus `--log-json` (global in `herald`)."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=DESCRIPTION)
+    add_options(parser)
     parser.add_argument(
+        "--log-json",
+        action="store_true",
+        help="log one JSON object per line (default: key=value lines)",
+    )
+    return parser
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", default="WARNING", help="log level (default WARNING)")
+    _server_options(parser.add_argument_group("server"))
+    _limit_options(parser.add_argument_group("rate limits (default: Discord's)"))
+    _fault_options(parser.add_argument_group("injected faults"))
+    _webhook_options(parser.add_argument_group("webhooks"))
+
+
+def _server_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    group.add_argument(
         "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
     )
-    parser.add_argument(
-        "--fail-rate", type=_fraction, default=0.0, metavar="F", help="share of 500/502/503 answers"
-    )
-    parser.add_argument(
-        "--slow-rate", type=_fraction, default=0.0, metavar="F", help="share of slow answers"
-    )
-    parser.add_argument(
-        "--slow-seconds", type=_seconds, default=1.0, metavar="S", help="delay of a slow answer"
-    )
-    parser.add_argument(
-        "--drop-rate", type=_fraction, default=0.0, metavar="F", help="share of dropped connections"
-    )
-    parser.add_argument(
+
+
+def _limit_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--limit", type=_rate, default=WEBHOOK_RATE, metavar="N/Ts", help="per-webhook limit (5/2s)"
     )
-    parser.add_argument(
+    group.add_argument(
         "--channel-limit",
         type=_rate,
         default=CHANNEL_RATE,
         metavar="N/Ts",
         help="per-channel (30/60s)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--global-limit", type=_rate, default=GLOBAL_RATE, metavar="N/Ts", help="global (50/1s)"
     )
-    parser.add_argument(
+    group.add_argument(
         "--no-limits", action="store_true", help="disable all rate limits (benchmarks)"
     )
-    parser.add_argument(
+
+
+def _fault_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--fail-rate", type=_fraction, default=0.0, metavar="F", help="share of 500/502/503 answers"
+    )
+    group.add_argument(
+        "--slow-rate", type=_fraction, default=0.0, metavar="F", help="share of slow answers"
+    )
+    group.add_argument(
+        "--slow-seconds", type=_seconds, default=1.0, metavar="S", help="delay of a slow answer"
+    )
+    group.add_argument(
+        "--drop-rate", type=_fraction, default=0.0, metavar="F", help="share of dropped connections"
+    )
+    group.add_argument(
         "--seed", type=int, default=None, help="seed for fault injection (replayable runs)"
     )
-    parser.add_argument(
+
+
+def _webhook_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--strict-tokens",
         action="store_true",
         help="404 unknown webhook ids instead of registering them",
     )
-    parser.add_argument(
+    group.add_argument(
         "--webhook",
         type=_webhook,
         action="append",
@@ -108,9 +149,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="ID:TOKEN:CHANNEL",
         help="extra webhook (repeatable); several may share a channel to test channel limits",
     )
-    parser.add_argument("--log-level", default="WARNING", help="log level (default WARNING)")
-    parser.set_defaults(func=run_from_args)
-    return parser
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -137,3 +175,13 @@ def run_from_args(args: argparse.Namespace) -> int:
     from sandbox.app import run  # aiohttp only when actually serving
 
     return run(config_from_args(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m sandbox [options]`: parse, set up logging, serve until SIGINT/SIGTERM."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    configure_logging(args.log_level, json_lines=args.log_json)
+    try:
+        return run_from_args(args)
+    except KeyboardInterrupt:
+        return 130

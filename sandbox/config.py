@@ -4,45 +4,10 @@ The CLI, the test helper and the admin endpoint all build or update a `SandboxCo
 so there is one place that says what the defaults are (Discord's observed limits).
 """
 
-import re
 from dataclasses import dataclass, field
 
+from ground.rates import CHANNEL_RATE, GLOBAL_RATE, WEBHOOK_RATE, Rate
 from sandbox.webhooks import Webhook, default_webhooks
-
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|h)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-@dataclass(frozen=True)
-class Rate:
-    """`limit` requests per `period` seconds, e.g. Discord's 5 per 2 s per webhook."""
-
-    limit: int
-    period: float
-
-    def __post_init__(self) -> None:
-        if self.limit < 1 or self.period <= 0:
-            raise ValueError(f"rate must allow at least 1 request per positive period: {self}")
-
-    def __str__(self) -> str:
-        return f"{self.limit}/{self.period:g}s"
-
-
-def parse_rate(text: str) -> Rate:
-    """Parse `5/2s`, `30/60s`, `30/1m`, `50/s` or `100/500ms`; ValueError says the form."""
-    match = _RATE.match(text)
-    if match is None:
-        raise ValueError(f"invalid rate {text!r}: use COUNT/PERIOD such as 5/2s, 30/1m or 50/1s")
-    count, amount, unit = match.groups()
-    period = float(amount or 1) * _UNIT_SECONDS[unit]
-    if int(count) < 1 or period <= 0:
-        raise ValueError(f"invalid rate {text!r}: count and period must both be positive")
-    return Rate(int(count), period)
-
-
-WEBHOOK_RATE = Rate(5, 2.0)
-CHANNEL_RATE = Rate(30, 60.0)
-GLOBAL_RATE = Rate(50, 1.0)
 
 
 @dataclass

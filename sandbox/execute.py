@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from herald.redact import redact
+from ground.redact import redact
 from sandbox.faults import Decision, Storm
 from sandbox.ratelimit import SCOPE_GLOBAL, SCOPE_SHARED, SCOPE_USER, Verdict
 from sandbox.state import SandboxState
@@ -215,19 +215,28 @@ async def execute_webhook(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204, headers=headers)
 
 
-async def get_webhook(request: web.Request) -> web.Response:
-    """`GET /api/webhooks/{id}/{token}`: lets a client check a webhook before using it."""
-    state = request.app[STATE]
-    webhook_id, token = request.match_info["webhook_id"], request.match_info["token"]
-    hook = state.registry.hooks.get(webhook_id)
+def _named_webhook(request: web.Request) -> Webhook | web.Response:
+    """The existing webhook the path names with its right token, or Discord's 404/401.
+
+    Unlike posting, these routes never auto-register an unknown id and count nothing.
+    """
+    hook = request.app[STATE].registry.hooks.get(request.match_info["webhook_id"])
     if hook is None or hook.deleted:
         return _error(404, 10015, "Unknown Webhook", {})
-    if hook.token != token:
+    if hook.token != request.match_info["token"]:
         return _error(401, 50027, "Invalid Webhook Token", {})
+    return hook
+
+
+async def get_webhook(request: web.Request) -> web.Response:
+    """`GET /api/webhooks/{id}/{token}`: lets a client check a webhook before using it."""
+    hook = _named_webhook(request)
+    if isinstance(hook, web.Response):
+        return hook
     body = {
         "id": hook.id,
         "type": 1,
-        "channel_id": state.registry.channel_id(hook.channel),
+        "channel_id": request.app[STATE].registry.channel_id(hook.channel),
         "name": hook.channel,
         "avatar": None,
         "application_id": None,
@@ -237,13 +246,9 @@ async def get_webhook(request: web.Request) -> web.Response:
 
 async def delete_webhook(request: web.Request) -> web.Response:
     """`DELETE /api/webhooks/{id}/{token}`: Discord's delete-with-token; later posts get 404."""
-    state = request.app[STATE]
-    webhook_id, token = request.match_info["webhook_id"], request.match_info["token"]
-    hook = state.registry.hooks.get(webhook_id)
-    if hook is None or hook.deleted:
-        return _error(404, 10015, "Unknown Webhook", {})
-    if hook.token != token:
-        return _error(401, 50027, "Invalid Webhook Token", {})
+    hook = _named_webhook(request)
+    if isinstance(hook, web.Response):
+        return hook
     hook.deleted = True
     return web.Response(status=204)
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sandbox.config import Rate
+from ground.rates import Rate
 
 SCOPE_USER, SCOPE_SHARED, SCOPE_GLOBAL = "user", "shared", "global"
 

@@ -3,7 +3,9 @@
 from dataclasses import replace
 from typing import Any
 
-from sandbox.config import Rate, SandboxConfig
+from ground.channels import CHANNELS
+from ground.rates import Rate
+from sandbox.config import SandboxConfig
 from sandbox.faults import FaultInjector
 from sandbox.ratelimit import RateLimiter
 from sandbox.store import MessageStore
@@ -49,7 +51,8 @@ class SandboxState:
         }
 
     def channels(self) -> list[dict[str, Any]]:
-        """Every known channel (the five Herald ones first) with its webhooks and count."""
+        """Every known channel with its webhooks and count: Herald's five first, in their
+        usual order, then the others by name (the viewer lists them in this order)."""
         hooks_by_channel: dict[str, list[dict[str, Any]]] = {}
         for hook in self.registry.hooks.values():
             hooks_by_channel.setdefault(hook.channel, []).append(
@@ -62,5 +65,10 @@ class SandboxState:
                 "webhooks": hooks_by_channel.get(name, []),
                 "messages": self.store.per_channel[name],
             }
-            for name, channel_id in self.registry.channel_ids.items()
+            for name, channel_id in sorted(self.registry.channel_ids.items(), key=_listing_order)
         ]
+
+
+def _listing_order(item: tuple[str, str]) -> tuple[int, str]:
+    name = item[0]
+    return (CHANNELS.index(name) if name in CHANNELS else len(CHANNELS), name)

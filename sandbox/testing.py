@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from ground.channels import CHANNELS
+from ground.rates import Rate, parse_rate
 from sandbox.app import start
-from sandbox.config import Faults, Rate, SandboxConfig, parse_rate
-from sandbox.webhooks import HERALD_CHANNELS, Webhook, channel_webhooks, parse_webhook_spec
+from sandbox.config import Faults, SandboxConfig
+from sandbox.webhooks import Webhook, channel_webhooks, parse_webhook_spec
 
 
 class SandboxHandle:
@@ -29,7 +31,7 @@ class SandboxHandle:
         self.config = config
         self.client = httpx.Client(base_url=base_url, timeout=10.0)
 
-    def webhook_url(self, channel: str = HERALD_CHANNELS[0]) -> str:
+    def webhook_url(self, channel: str = CHANNELS[0]) -> str:
         """The URL of the first configured webhook posting into `channel`."""
         for hook in self.config.webhooks:
             if hook.channel == channel:

@@ -6,13 +6,8 @@ without asking it anything; their tokens are public by design and safe to print.
 
 from dataclasses import dataclass
 
-HERALD_CHANNELS: tuple[str, ...] = (
-    "system-status",
-    "trading-alerts",
-    "critical-alerts",
-    "market-data",
-    "maintenance",
-)
+from ground.channels import CHANNELS
+
 FIRST_WEBHOOK_ID = 100000000000000001
 FIRST_CHANNEL_ID = 200000000000000001
 
@@ -39,7 +34,7 @@ def default_webhooks() -> list[Webhook]:
     """One webhook per Herald channel: ids 100000000000000001.., `sandbox-token-<channel>`."""
     return [
         Webhook(str(FIRST_WEBHOOK_ID + i), default_token(name), name)
-        for i, name in enumerate(HERALD_CHANNELS)
+        for i, name in enumerate(CHANNELS)
     ]
 
 
@@ -74,7 +69,7 @@ class WebhookRegistry:
         """Forget auto-registered webhooks and restore deleted ones."""
         self.hooks = {h.id: Webhook(h.id, h.token, h.channel) for h in self._configured}
         self.channel_ids = {}
-        for name in HERALD_CHANNELS:
+        for name in CHANNELS:
             self.channel_id(name)
         for hook in self.hooks.values():
             self.channel_id(hook.channel)

@@ -1,8 +1,10 @@
 """Check a payload the way Discord would: its published schema plus the rules it can't say.
 
 The schema is `IncomingWebhookRequestPartial` extracted from Discord's OpenAPI spec
-(`sandbox/spec/`); the 6000-character total, a non-empty message, valid timestamps
-and our own rule (explicit `allowed_mentions` that parses nothing) are checked here.
+(`sandbox/spec/`). The rest is written here from Discord's documentation and takes
+nothing from the engine (a check that used the engine's own counting would agree with
+any bug in it): the per-embed limits, the 6000-character total, a non-empty message,
+valid timestamps, and our own rule (explicit `allowed_mentions` that parses nothing).
 """
 
 import json
@@ -14,9 +16,22 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from worker.render import embed_size
-
 SCHEMA = Path(__file__).resolve().parents[1] / "sandbox/spec/incoming_webhook_request.schema.json"
+
+# Discord's "Embed Limits" and Execute Webhook, in characters. Discord counts Unicode code
+# points (its API is Python: `len(str)`), as its staff answered in discord-api-docs#1315.
+CONTENT_MAX = 2000
+EMBEDS_MAX = 10
+TOTAL_MAX = 6000
+"""Title, description, field names and values, footer text and author name, summed over
+every embed of the message."""
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_TEXT_MAX = 2048
+AUTHOR_NAME_MAX = 256
 
 _ROLE_CONTENT = re.compile(r"<@&[1-9][0-9]{0,19}>")
 _MENTION = re.compile(r"<(?:@[!&]?|#)\d+>", re.ASCII)
@@ -39,9 +54,10 @@ def assert_valid_payload(payload: dict[str, Any]) -> None:
     assert not errors, errors
     embeds = payload.get("embeds") or []
     assert embeds or payload.get("content"), "empty message"
-    assert len(embeds) <= 10
-    total = sum(embed_size(embed) for embed in embeds)
-    assert total <= 6000, f"embeds total {total} characters"
+    assert len(embeds) <= EMBEDS_MAX, f"{len(embeds)} embeds in one message"
+    assert len(payload.get("content") or "") <= CONTENT_MAX, "content too long"
+    total = sum(counted_characters(embed) for embed in embeds)
+    assert total <= TOTAL_MAX, f"embeds total {total} characters"
     mentions = payload.get("allowed_mentions")
     assert mentions is not None, "allowed_mentions must be explicit"
     assert mentions.get("parse") == [], mentions
@@ -54,6 +70,7 @@ def assert_valid_payload(payload: dict[str, Any]) -> None:
 
 
 def _assert_valid_embed(embed: dict[str, Any]) -> None:
+    _assert_within_limits(embed)
     if "timestamp" in embed:
         stamp = datetime.fromisoformat(embed["timestamp"].replace("Z", "+00:00"))
         assert stamp.tzinfo is not None, embed["timestamp"]
@@ -67,8 +84,29 @@ def _assert_valid_embed(embed: dict[str, Any]) -> None:
         assert_no_mentions(text)
 
 
+def _assert_within_limits(embed: dict[str, Any]) -> None:
+    for name, text, limit in (
+        ("title", embed.get("title") or "", TITLE_MAX),
+        ("description", embed.get("description") or "", DESCRIPTION_MAX),
+        ("footer text", (embed.get("footer") or {}).get("text") or "", FOOTER_TEXT_MAX),
+        ("author name", (embed.get("author") or {}).get("name") or "", AUTHOR_NAME_MAX),
+    ):
+        assert len(text) <= limit, f"{name} is {len(text)} characters, over {limit}"
+    fields = embed.get("fields") or ()
+    assert len(fields) <= FIELDS_MAX, f"{len(fields)} fields in one embed"
+    for field in fields:
+        assert len(field["name"]) <= FIELD_NAME_MAX, f"field name over {FIELD_NAME_MAX}"
+        assert len(field["value"]) <= FIELD_VALUE_MAX, f"field value over {FIELD_VALUE_MAX}"
+
+
+def counted_characters(embed: dict[str, Any]) -> int:
+    """What one embed adds to the message's 6000: the code points of its title, description,
+    field names and values, footer text and author name (not URLs, colour or timestamp)."""
+    return sum(len(text) for text in texts(embed))
+
+
 def texts(embed: dict[str, Any]) -> list[str]:
-    """Every string of an embed Discord renders."""
+    """The text of an embed people read: the strings that count toward the 6000 total."""
     found = [embed.get("title") or "", embed.get("description") or ""]
     for field in embed.get("fields") or ():
         found += [field["name"], field["value"]]

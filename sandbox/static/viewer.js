@@ -1,7 +1,6 @@
 // Herald sandbox viewer: polls /api/viewer every second and renders messages as Discord does.
 "use strict";
 
-const HERALD_CHANNELS = ["system-status", "trading-alerts", "critical-alerts", "market-data", "maintenance"];
 const ALL = "all-channels";
 const state = { since: "", selected: new URLSearchParams(location.search).get("channel") || ALL,
   channels: [], count: 0 };
@@ -182,16 +181,11 @@ function renderCounters(stats) {
   }
 }
 
-function sortChannels(channels) {
-  const rank = (name) => (HERALD_CHANNELS.includes(name) ? HERALD_CHANNELS.indexOf(name) : 99);
-  return channels.slice().sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
-}
-
 async function poll() {
   try {
     const response = await fetch(`/api/viewer?since=${state.since}`, { cache: "no-store" });
     const data = await response.json();
-    state.channels = sortChannels(data.channels);
+    state.channels = data.channels;  // already in listing order (sandbox/state.py)
     state.count = data.stats.messages;
     const box = document.getElementById("messages");
     if (!state.since && data.messages.length === 0 && !box.querySelector(".message")) {

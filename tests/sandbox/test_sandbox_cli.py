@@ -1,4 +1,4 @@
-"""`herald sandbox` options, and the URLs Herald's main job points its channels at."""
+"""`herald sandbox` / `python -m sandbox` options, and the URLs Herald points its channels at."""
 
 import subprocess
 import sys
@@ -7,10 +7,12 @@ import httpx
 import pytest
 
 import sandbox
+from ground.channels import CHANNELS
+from ground.proc import free_port, wait_until
+from ground.rates import Rate
 from herald.cli import build_parser
-from herald.testing import free_port, wait_until
+from sandbox import cli
 from sandbox.cli import config_from_args
-from sandbox.config import Rate, parse_rate
 
 
 def parse(*argv: str) -> object:
@@ -25,7 +27,7 @@ def test_defaults_are_discords_limits() -> None:
         Rate(30, 60),
         Rate(50, 1),
     )
-    assert [h.channel for h in config.webhooks] == list(sandbox.HERALD_CHANNELS)
+    assert [h.channel for h in config.webhooks] == list(CHANNELS)
 
 
 def test_options_reach_the_config() -> None:
@@ -85,13 +87,33 @@ def test_a_bad_limit_is_a_clear_argparse_error(
         ("100/500ms", Rate(100, 0.5)),
     ],
 )
-def test_rates_parse(text: str, rate: Rate) -> None:
-    assert parse_rate(text) == rate
+def test_limits_take_every_rate_form(text: str, rate: Rate) -> None:
+    assert config_from_args(parse("--channel-limit", text)).channel_rate == rate  # type: ignore[arg-type]
+
+
+def test_python_m_sandbox_parses_the_same_options_without_herald() -> None:
+    argv = ["--port", "0", "--limit", "10/1s", "--webhook", "42:tok:ops-room", "--no-limits"]
+    alone = cli.build_parser().parse_args([*argv, "--log-json"])
+    assert config_from_args(alone) == config_from_args(parse(*argv))  # type: ignore[arg-type]
+    assert alone.log_json is True
+
+
+def test_the_sandbox_imports_nothing_above_the_ground_floor() -> None:
+    """It plays Discord: sharing code with the engine would let both be wrong together."""
+    modules = "sandbox.cli, sandbox.app, sandbox.demo, sandbox.testing, sandbox.screenshot"
+    script = (
+        f"import sys, {modules}\n"
+        "layers = {'herald', 'worker', 'producer', 'schemas'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in layers))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 def test_channel_webhooks_are_deterministic() -> None:
     urls = sandbox.channel_webhooks("http://127.0.0.1:8765/")
-    assert list(urls) == list(sandbox.HERALD_CHANNELS)
+    assert list(urls) == list(CHANNELS)
     assert (
         urls["system-status"]
         == "http://127.0.0.1:8765/api/webhooks/100000000000000001/sandbox-token-system-status"
@@ -99,10 +121,11 @@ def test_channel_webhooks_are_deterministic() -> None:
     assert urls["maintenance"].endswith("/100000000000000005/sandbox-token-maintenance")
 
 
-def test_the_command_serves_and_prints_its_urls() -> None:
+@pytest.mark.parametrize("command", [["herald.cli", "sandbox"], ["sandbox"]], ids=" ".join)
+def test_the_command_serves_and_prints_its_urls(command: list[str]) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "herald.cli", "sandbox", "--port", str(port)],
+        [sys.executable, "-m", *command, "--port", str(port)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -309,8 +309,12 @@ def test_discords_delete_with_token_route_deletes(client: httpx.Client) -> None:
     with run_sandbox(no_limits=True) as sandbox:
         url = sandbox.webhook_url("maintenance")
         assert client.get(url).json()["channel_id"].isdigit()
+        assert client.get(url + "-wrong").json()["code"] == 50027
+        assert client.delete(url + "-wrong").status_code == 401
         assert client.delete(url).status_code == 204
         assert post(client, url, {"content": "x"}).status_code == 404
+        assert client.get(url).json()["code"] == 10015
+        assert client.delete(url).status_code == 404
 
 
 def test_unknown_ids_register_with_their_first_token_unless_strict(client: httpx.Client) -> None:

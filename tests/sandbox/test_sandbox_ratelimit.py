@@ -8,8 +8,8 @@ import time
 import httpx
 import pytest
 
-from herald.testing import wait_until
-from sandbox.config import Rate
+from ground.proc import wait_until
+from ground.rates import Rate
 from sandbox.ratelimit import RateLimiter
 from sandbox.testing import SandboxHandle, run_sandbox
 
