@@ -1,7 +1,9 @@
 """Run Herald's dispatcher and worker pool under supervisord, from one template.
 
-`herald up`, the chaos suite and production all use `render`; deploy/supervisord.conf
-is its production rendering (a test keeps the two equal).
+`herald up`, the chaos suite, production and `herald worker -n N` all use `render`;
+deploy/supervisord.conf is its production rendering (a test keeps the two equal).
+`herald up` and the chaos suite run supervisord as a child (`Supervisor`);
+`herald worker -n N` becomes supervisord (`exec_pool`), so that signals reach it directly.
 """
 
 import contextlib
@@ -12,17 +14,18 @@ import subprocess
 import sys
 import xmlrpc.client
 from dataclasses import dataclass
-from http.client import HTTPConnection
 from importlib.resources import files
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, NoReturn
 
-from herald.errors import HeraldError
-from herald.proc import die_with_parent
-from herald.testing import wait_until
+from supervisor.xmlrpc import SupervisorTransport
+
+from ground.errors import HeraldError
+from ground.proc import die_with_parent, wait_until
 
 TEMPLATE = files("herald").joinpath("templates/supervisord.conf.tmpl")
+DISPATCH_SECTION = "[program:dispatch]"
 
 
 @dataclass(frozen=True)
@@ -34,18 +37,37 @@ class Layout:
     workers: int = 6
     dispatch_flags: str = ""
     worker_flags: str = ""
+    dispatcher: bool = True
+    """False: only the worker pool (`herald worker -n N`; the dispatcher runs elsewhere)."""
+    worker_logs_to_stdout: bool = False
+    """True: the workers' output goes to supervisord's stdout (a terminal, `docker logs`)
+    instead of a file per worker in `run_dir`."""
 
 
 def render(layout: Layout) -> str:
     if layout.workers < 1:
         raise HeraldError("supervisord needs at least one worker process")
-    return Template(TEMPLATE.read_text()).substitute(
+    if layout.worker_logs_to_stdout:  # /dev/stdout cannot be rotated: maxbytes 0
+        worker_log, maxbytes = "/dev/stdout", "0"
+    else:
+        worker_log, maxbytes = f"{layout.run_dir}/%(program_name)s-%(process_num)02d.log", "50MB"
+    text = Template(TEMPLATE.read_text()).substitute(
         run_dir=layout.run_dir,
         herald=layout.herald,
         workers=layout.workers,
         dispatch_flags=layout.dispatch_flags,
         worker_flags=layout.worker_flags,
+        worker_log=worker_log,
+        worker_log_maxbytes=maxbytes,
     )
+    return text if layout.dispatcher else _without_section(text, DISPATCH_SECTION)
+
+
+def _without_section(text: str, header: str) -> str:
+    """`text` minus the section that starts with the line `header` (up to the next one)."""
+    start = text.index(f"\n{header}\n") + 1
+    end = text.find("\n[", start)
+    return text[:start] + (text[end + 1 :] if end != -1 else "")
 
 
 PRODUCTION = Layout(
@@ -58,26 +80,36 @@ PRODUCTION = Layout(
 """The rendering committed as deploy/supervisord.conf."""
 
 
-class _UnixHTTPConnection(HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost")
-        self._path = path
-
-    def connect(self) -> None:
-        import socket
-
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(self._path)
-        self.sock = sock
+def write_conf(layout: Layout) -> Path:
+    """Render `layout` into `run_dir/supervisord.conf` (creating `run_dir`)."""
+    run_dir = Path(layout.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    conf = run_dir / "supervisord.conf"
+    conf.write_text(render(layout))
+    return conf
 
 
-class _UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self._path = path
+def supervisord_argv(conf: Path) -> list[str]:
+    """supervisord (the virtualenv's, else $PATH's) in the foreground on `conf`."""
+    binary = shutil.which("supervisord", path=str(Path(sys.executable).parent)) or shutil.which(
+        "supervisord"
+    )
+    if binary is None:
+        raise HeraldError("supervisord not found: install the `supervisor` package")
+    return [binary, "-c", str(conf), "-n"]
 
-    def make_connection(self, host: Any) -> HTTPConnection:
-        return _UnixHTTPConnection(self._path)
+
+def exec_pool(layout: Layout) -> NoReturn:
+    """Replace this process with supervisord running `layout` in the foreground.
+
+    Being supervisord (same pid), it gets SIGTERM/SIGINT itself: it sends SIGTERM to every
+    program and gives each `stopwaitsecs` to finish its request in flight. If it is
+    SIGKILLed, its workers get SIGTERM from the kernel (they ask for it when they start).
+    """
+    argv = supervisord_argv(write_conf(layout))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # noqa: S606 - argv is ours, not a shell line
 
 
 class Supervisor:
@@ -90,35 +122,43 @@ class Supervisor:
         self.conf = self.run_dir / "supervisord.conf"
         self.process: subprocess.Popen[bytes] | None = None
 
+    def _proxy(self) -> xmlrpc.client.ServerProxy:
+        url = f"unix://{self.run_dir / 'supervisor.sock'}"
+        transport = SupervisorTransport(None, None, url)
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
     @property
     def rpc(self) -> Any:
-        transport = _UnixTransport(str(self.run_dir / "supervisor.sock"))
-        return xmlrpc.client.ServerProxy("http://localhost", transport=transport).supervisor
+        """supervisord's `supervisor.*` XML-RPC namespace, on a new connection."""
+        return self._proxy().supervisor
 
     def start(self, timeout: float = 30.0) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.conf.write_text(render(self.layout))
-        binary = shutil.which("supervisord", path=str(Path(sys.executable).parent)) or "supervisord"
-        out = open(self.run_dir / "supervisord.out", "ab")  # noqa: SIM115 - the child owns it
-        self.process = subprocess.Popen(
-            [binary, "-c", str(self.conf), "-n"],
-            env=self.env,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - no orphans if our parent is killed
-        )
+        argv = supervisord_argv(write_conf(self.layout))
+        with open(self.run_dir / "supervisord.out", "ab") as out:
+            self.process = subprocess.Popen(
+                argv,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - no orphans if our parent is killed
+            )
         wait_until(self.all_running, timeout, "supervisord programs RUNNING", interval=0.2)
+
+    def _process_info(self) -> list[dict[str, Any]]:
+        with self._proxy() as proxy:  # closes the connection
+            info: Any = proxy.supervisor.getAllProcessInfo()
+        return list(info)
 
     def states(self) -> dict[str, str]:
         """Program name -> supervisord state (RUNNING, STARTING, BACKOFF, ...)."""
         try:
-            return {_name(p): p["statename"] for p in self.rpc.getAllProcessInfo()}
-        except (OSError, xmlrpc.client.Fault):
+            return {_name(p): p["statename"] for p in self._process_info()}
+        except (OSError, xmlrpc.client.Error):
             return {}
 
     def pids(self) -> dict[str, int]:
-        return {_name(p): p["pid"] for p in self.rpc.getAllProcessInfo() if p["pid"]}
+        return {_name(p): p["pid"] for p in self._process_info() if p["pid"]}
 
     def all_running(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
