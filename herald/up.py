@@ -1,10 +1,11 @@
 """`herald up`: the whole stack in the foreground, on a laptop with nothing configured.
 
-Redis (embedded, AOF on, data in ./.herald/redis unless HERALD_REDIS_URL is set), the
-Discord sandbox for every channel without a webhook, and the dispatcher and worker pool
-under supervisord (the production shape). Ctrl-C stops everything in order: workers
-finish their request in flight, then the sandbox, then Redis. `--demo` also plays a
-scripted trading day through the real producer and ends with a report.
+Redis (embedded on port 6379 when it is free, AOF on, data in ./.herald/redis, unless
+HERALD_REDIS_URL or herald.toml names one), the Discord sandbox for every channel without
+a webhook, and the dispatcher and worker pool under supervisord (the production shape).
+Ctrl-C stops everything in order: workers finish their request in flight, then the
+sandbox, then Redis. `--demo` also plays a scripted trading day through the real
+producer and ends with a report.
 """
 
 import argparse
@@ -24,13 +25,14 @@ import httpx
 import redis
 from rich.console import Console
 
-from herald.errors import HeraldError
-from herald.proc import die_with_parent
-from herald.redact import redact
+from ground.channels import CHANNELS, webhook_env
+from ground.errors import HeraldError
+from ground.proc import die_with_parent, free_port, port_is_free, wait_until
+from ground.redact import redact
+from ground.settings import STATE_DIR, forget_redis_url, read_file, record_redis_url
+from herald.redis_server import RedisServer
 from herald.supervisor import Layout, Supervisor
-from herald.testing import RedisServer, free_port, wait_until
-from worker.channels import CHANNELS
-from worker.config import REDIS_URL_FILE, Settings, load
+from worker.config import Settings, load
 
 console = Console()
 
@@ -43,7 +45,9 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("--exit-after-demo", action="store_true", help="stop once the demo is delivered")
     p.add_argument("--workers", type=int, default=6, help="RQ worker processes (default 6)")
     p.add_argument(
-        "--state-dir", default=".herald", help="Redis data, logs, sockets (default .herald)"
+        "--state-dir",
+        default=os.environ.get("HERALD_STATE_DIR") or STATE_DIR,
+        help=f"Redis data, logs, sockets (default $HERALD_STATE_DIR or {STATE_DIR})",
     )
     p.add_argument("--sandbox-port", type=int, default=8765, help="sandbox port (0: any free port)")
     p.add_argument("--config", help="herald.toml (default: $HERALD_CONFIG or ./herald.toml)")
@@ -78,17 +82,12 @@ class Stack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if self.config:
             self.env["HERALD_CONFIG"] = str(Path(self.config).resolve())
-        if not self.env.get("HERALD_REDIS_URL"):
-            self.redis_server = RedisServer(self.state_dir / "redis", detached=True)
-            self.redis_server.start()
-            self.env["HERALD_REDIS_URL"] = self.redis_server.url
-            (self.state_dir / REDIS_URL_FILE).write_text(self.redis_server.url + "\n")
-            console.print(
-                f"[bold]redis[/]   embedded on {self.redis_server.url} "
-                f"(AOF in {self.state_dir / 'redis'})"
-            )
+        configured = self.env.get("HERALD_REDIS_URL") or read_file(self.config, self.env).redis_url
+        if configured:
+            self.env["HERALD_REDIS_URL"] = configured
+            console.print(f"[bold]redis[/]   {redact(configured)}")
         else:
-            console.print(f"[bold]redis[/]   {redact(self.env['HERALD_REDIS_URL'])}")
+            self._start_redis()
         settings = load(env=self.env)
         missing = [c for c in CHANNELS if settings.channels[c].webhook_url is None]
         if missing:
@@ -97,7 +96,7 @@ class Stack:
 
             urls = channel_webhooks(self.sandbox_url or "")
             for channel in missing:
-                self.env["HERALD_WEBHOOK_" + channel.upper().replace("-", "_")] = urls[channel]
+                self.env[webhook_env(channel)] = urls[channel]
             console.print(f"[bold]discord[/] sandbox for {', '.join('#' + c for c in missing)}")
             console.print(f"          viewer: [link={self.sandbox_url}]{self.sandbox_url}/[/link]")
         self.settings = load(env=self.env)
@@ -110,6 +109,31 @@ class Stack:
         console.print(
             f"[bold]engine[/]  dispatcher + {self.workers} workers under supervisord "
             f"(logs in {layout.run_dir})"
+        )
+
+    def _start_redis(self) -> None:
+        """The embedded Redis, on 6379 when free so that `Publisher()` and `herald publish`
+        anywhere on this machine reach it with no setting at all."""
+        wanted = 6379
+        port = wanted if port_is_free(wanted) else free_port()
+        self.redis_server = RedisServer(self.state_dir / "redis", port, detached=True)
+        self.redis_server.start()
+        url = self.redis_server.url
+        self.env["HERALD_REDIS_URL"] = url
+        record_redis_url(self.state_dir, url)
+        console.print(f"[bold]redis[/]   embedded on {url} (AOF in {self.state_dir / 'redis'})")
+        if port != wanted:
+            console.print(
+                f"[yellow]        port {wanted} is taken (another Redis?), so this one is on "
+                f"{port}.[/] {self._who_finds_it()}; elsewhere set HERALD_REDIS_URL={url}"
+            )
+
+    def _who_finds_it(self) -> str:
+        if self.state_dir == Path(STATE_DIR):
+            return "Commands and Publisher() run from this folder find it"
+        return (
+            f"Commands run from this folder with --state-dir {self.state_dir} (or "
+            f"HERALD_STATE_DIR={self.state_dir}, which Publisher() reads too) find it"
         )
 
     def _start_sandbox(self) -> None:
@@ -150,7 +174,7 @@ class Stack:
                 self.sandbox.wait()
         if self.redis_server is not None:
             self.redis_server.stop()
-            (self.state_dir / REDIS_URL_FILE).unlink(missing_ok=True)
+            forget_redis_url(self.state_dir)
         console.print("stopped.")
 
 
