@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Herald on a fresh Debian/Ubuntu machine, then run one of:
 #   demo  - the main job: `herald up --demo` (embedded Redis + the Discord sandbox)
-#   test  - lint, type-check and the whole test suite (what CI runs)
+#   test  - lint, type-check, the layer contract and the whole test suite (what CI runs)
 #   setup - only install
 # Installs what is missing: python3-venv, redis-server, chromium (tests only), the
 # virtualenv in .venv with Herald and its pinned dependencies. Idempotent and quiet
@@ -47,6 +47,7 @@ case "$mode" in
     say "ruff"; .venv/bin/ruff check .  # one command a line: `set -e` ignores a failing `a && b`
     .venv/bin/ruff format --check .
     say "mypy (strict)"; .venv/bin/mypy
+    say "layers (import-linter)"; .venv/bin/lint-imports --no-cache
     say "pytest"; exec .venv/bin/python -m pytest "$@"
     ;;
   *) echo "usage: deploy/bootstrap.sh [demo|test|setup] [args...]" >&2; exit 2 ;;
