@@ -1,6 +1,5 @@
 """The live view of `herald up`: the `herald status` screen, refreshed in place."""
 
-from types import TracebackType
 from typing import Self
 
 import redis
@@ -28,12 +27,7 @@ class Watcher:
             self._live.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._live is not None:
             self._live.stop()
 

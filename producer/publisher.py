@@ -17,7 +17,6 @@ import time
 import weakref
 from collections import deque
 from pathlib import Path
-from types import TracebackType
 from typing import Final, NamedTuple, Self
 
 import redis
@@ -171,12 +170,7 @@ class Publisher:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- the background thread ----------------------------------------------------------

@@ -13,7 +13,6 @@ import importlib.metadata
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -128,12 +127,7 @@ class DiscordClient:
     def __enter__(self) -> DiscordClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def execute(self, webhook_url: str, payload: Mapping[str, Any]) -> Outcome:

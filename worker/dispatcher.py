@@ -94,6 +94,7 @@ class Dispatcher:
         self.reap_every_s = reap_every_s
         self.on_touched = on_touched or (lambda _channels: None)
         self.streams = [stream_key(lane, stream_prefix) for lane in LANES]
+        self._lanes = {stream_key(lane, stream_prefix): lane.value for lane in LANES}
         self.stats = DispatchStats()
         self._commit = client.register_script(COMMIT)
         self._window_ms = int(settings.dedupe_window_s * 1000)
@@ -311,7 +312,7 @@ class Dispatcher:
             ],
         )
         dead = batch.count - batch.kinds.total()
-        metrics.dispatched(batch.stream, batch.kinds, dead_lettered=dead)
+        metrics.dispatched(self._lanes[batch.stream], batch.kinds, dead_lettered=dead)
         self.stats.read += batch.count
         self.stats.committed += batch.count
         self.stats.touched |= batch.touched

@@ -91,9 +91,8 @@ _RESULTS: Final = {
 }
 
 
-def dispatched(stream: str, kinds: Mapping[str, int], *, dead_lettered: int) -> None:
-    """One committed dispatcher batch from `stream`."""
-    lane = stream.rsplit(":", 1)[-1]
+def dispatched(lane: str, kinds: Mapping[str, int], *, dead_lettered: int) -> None:
+    """One committed dispatcher batch from `lane`'s stream."""
     for kind, n in kinds.items():
         DISPATCHED.labels(lane, kind).inc(n)
     if dead_lettered:
