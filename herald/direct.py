@@ -30,7 +30,8 @@ RETRY_CAP_S = 10.0
 
 def post(envelope: Envelope, settings: Settings, client: DiscordClient | None = None) -> list[str]:
     """Deliver to every channel the event routes to; returns Discord message ids."""
-    targets = [settings.channels[c] for c in settings.routes.get(envelope.kind, ())]
+    routed = envelope.channels or settings.routes.get(envelope.kind, ())
+    targets = [settings.channels[c] for c in routed]
     missing = [c.name for c in targets if c.webhook_url is None]
     if missing:
         names = ", ".join(missing)

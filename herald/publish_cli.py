@@ -17,8 +17,10 @@ import msgspec
 import redis
 
 from ground import keyspace
+from ground.channels import CHANNELS
 from ground.durations import parse_duration
 from ground.errors import InvalidEvent, RedisUnavailable
+from ground.names import CHECK_NAME_RULE, check_name
 from ground.redact import redact
 from herald import options
 from producer.streams import stream_key
@@ -41,6 +43,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     for cls in EVENT_TYPES:
         _add_kind(kinds, cls)
+    _add_heartbeat(kinds)
 
 
 def _add_kind(
@@ -68,6 +71,15 @@ def _add_kind(
         "--severity", choices=[s.value for s in Severity], help="override the kind's default"
     )
     meta.add_argument("--dedup-key", help="override the dispatcher's dedupe key for this event")
+    meta.add_argument(
+        "--channel",
+        dest="channels",
+        action="append",
+        choices=CHANNELS,
+        metavar="CHANNEL",
+        help="repeatable; send to this channel instead of the kind's route "
+        f"({', '.join(CHANNELS)})",
+    )
     meta.add_argument(
         "--direct",
         action="store_true",
@@ -140,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         source=args.source,
         severity=severity,
         dedup_key=args.dedup_key,
+        channels=args.channels,
         now_ns=time.time_ns(),
     )
     if args.direct:
@@ -164,4 +177,40 @@ def run(args: argparse.Namespace) -> int:
         client.close()
     out = to_json(envelope).decode() if args.print_json else envelope.id
     print(out, file=sys.stdout)
+    return 0
+
+
+def _add_heartbeat(kinds: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = kinds.add_parser(
+        "heartbeat",
+        help="say that a component is alive (for the monitor's heartbeat checks)",
+        description="Set the heartbeat key of NAME to now, as Publisher.heartbeat does, "
+        "and wait until Redis has it.",
+    )
+    p.add_argument("--name", required=True, type=_name, help=f"the component: {CHECK_NAME_RULE}")
+    options.add_redis_options(p)
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for Redis")
+    p.set_defaults(func=run_heartbeat)
+
+
+def _name(text: str) -> str:
+    try:
+        return check_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run_heartbeat(args: argparse.Namespace) -> int:
+    where = options.location(args)
+    client = options.connect(where, timeout=args.timeout)
+    try:
+        now_ms = time.time_ns() // 1_000_000
+        client.set(keyspace.heartbeat(args.name), now_ms, ex=keyspace.HEARTBEAT_TTL_S)
+    except redis.RedisError as exc:
+        raise RedisUnavailable(
+            f"Redis at {where} refused the heartbeat: {redact(str(exc))}"
+        ) from None
+    finally:
+        client.close()
+    print(now_ms)
     return 0

@@ -5,6 +5,7 @@ the GIL, so any number of threads and asyncio tasks can share one Publisher). On
 background thread encodes with a reused msgspec encoder and pipelines XADD batches.
 While Redis is unreachable it appends batches to a spool file instead and replays them,
 in order, once Redis answers again. A full deque drops and counts; it never blocks.
+`heartbeat()` rides the same deque and thread: a liveness key, not an event.
 """
 
 import atexit
@@ -16,6 +17,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final, NamedTuple, Self
 
@@ -23,6 +25,7 @@ import redis
 
 from ground import keyspace
 from ground.backoff import backoff
+from ground.names import check_name
 from ground.redact import redact
 from ground.settings import redis_location
 from producer.spool import Record, Spool
@@ -30,7 +33,7 @@ from producer.streams import XADD_MANY, stream_key
 from schemas.base import Lane, Severity
 from schemas.catalog import AnyEvent
 from schemas.codec import encode
-from schemas.envelope import wrap
+from schemas.envelope import check_channels, wrap
 from schemas.ids import new_event_id
 
 log = logging.getLogger("herald.producer")
@@ -63,7 +66,17 @@ class _Flush:
         self.done = threading.Event()
 
 
-_Item = tuple[str, int, AnyEvent, Severity | None, str | None]
+class _Beat:
+    """A heartbeat in the queue: `name` proved alive at `at_ms` (epoch ms, at the call)."""
+
+    __slots__ = ("at_ms", "name")
+
+    def __init__(self, name: str, at_ms: int) -> None:
+        self.name = name
+        self.at_ms = at_ms
+
+
+_Item = tuple[str, int, AnyEvent, Severity | None, str | None, tuple[str, ...] | None]
 _live: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
 
 
@@ -96,7 +109,7 @@ class Publisher:
         self._maxlen = maxlen
         self._prefix = stream_prefix
         self._spool = _open_spool(spool_path, self.source)
-        self._queue: deque[_Item | _Flush] = deque()
+        self._queue: deque[_Item | _Flush | _Beat] = deque()
         self._wake = threading.Event()
         self._idle = False
         self._closing = False
@@ -109,6 +122,8 @@ class Publisher:
         self._retry_at = 0.0
         self._failures = 0
         self._waiting: list[_Flush] = []
+        self._beats: dict[str, int] = {}
+        """Heartbeats taken from the queue and not yet in Redis: name -> newest epoch ms."""
         self._xadd_many = self._redis.register_script(XADD_MANY)
         self._stats_key = f"{keyspace.PRODUCERS}{self.source}:{socket.gethostname()}:{os.getpid()}"
         self._stats_due = 0.0
@@ -119,18 +134,41 @@ class Publisher:
     # -- the hot path -------------------------------------------------------------------
 
     def publish(
-        self, event: AnyEvent, *, severity: Severity | None = None, dedup_key: str | None = None
+        self,
+        event: AnyEvent,
+        *,
+        severity: Severity | None = None,
+        dedup_key: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> str:
-        """Queue an event and return its id at once; never raises for Redis trouble."""
+        """Queue an event and return its id at once; never raises for Redis trouble.
+
+        `channels` sends it there instead of its kind's configured route (an unknown
+        channel raises `InvalidEvent` here, not in the background thread)."""
         now = time.time_ns()
         event_id = new_event_id(now)
+        route = None if channels is None else check_channels(channels)
         if len(self._queue) >= self._buffer_size or self._closing:
             self._drop()
             return event_id
-        self._queue.append((event_id, now, event, severity, dedup_key))
+        self._queue.append((event_id, now, event, severity, dedup_key, route))
         if self._idle:
             self._wake.set()
         return event_id
+
+    def heartbeat(self, name: str) -> None:
+        """Say that `name` is alive now: the background thread sets `keyspace.heartbeat(name)`
+        to this moment (epoch ms) for `keyspace.HEARTBEAT_TTL_S`, for the monitor to check.
+
+        Never blocks and never raises for Redis trouble; a bad name is a ValueError. Beats
+        of one name coalesce; while Redis is away only the newest is kept, and a full
+        buffer skips the beat (the silence is then the truth). Not counted as events."""
+        check_name(name)
+        if len(self._queue) >= self._buffer_size or self._closing:
+            return
+        self._queue.append(_Beat(name, time.time_ns() // 1_000_000))
+        if self._idle:
+            self._wake.set()
 
     # -- caller-facing controls ---------------------------------------------------------
 
@@ -158,7 +196,7 @@ class Publisher:
         _live.discard(self)
 
     def stats(self) -> PublisherStats:
-        buffered = len(self._queue)  # flush markers included: rare, and only while flushing
+        buffered = len(self._queue)  # flush markers and heartbeats included: rare, brief
         return PublisherStats(
             published=self._taken + buffered,
             flushed=self._flushed,
@@ -191,6 +229,8 @@ class Publisher:
                 self._waiting.append(marker)
             if self._spool.pending and time.monotonic() >= self._retry_at:
                 self._replay_spool()
+            if self._beats:
+                self._send_beats()
             self._release_markers()
             self._publish_stats()
             if records or markers or self._queue:
@@ -209,15 +249,20 @@ class Publisher:
         queue = self._queue
         while queue and len(records) < self._batch_size:
             item = queue.popleft()
-            if isinstance(item, _Flush):
-                markers.append(item)
-                break  # deliver what came before the marker first
-            event_id, now, event, severity, dedup_key = item
+            if not isinstance(item, tuple):  # one check per event; markers are rare
+                if isinstance(item, _Flush):
+                    markers.append(item)
+                    break  # deliver what came before the marker first
+                if item.at_ms > self._beats.get(item.name, 0):  # coalesce: newest wins
+                    self._beats[item.name] = item.at_ms
+                continue
+            event_id, now, event, severity, dedup_key, channels = item
             envelope = wrap(
                 event,
                 source=self.source,
                 severity=severity,
                 dedup_key=dedup_key,
+                channels=channels,
                 now_ns=now,
                 event_id=event_id,
             )
@@ -296,8 +341,26 @@ class Publisher:
             )
         self._redis_ok = False
 
+    def _send_beats(self) -> None:
+        """SET every pending heartbeat in one round trip; kept (newest per name) until
+        Redis answers, retried on the spool's schedule."""
+        if not self._redis_ok and time.monotonic() < self._retry_at:
+            return
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for name, at_ms in self._beats.items():
+                pipe.set(keyspace.heartbeat(name), at_ms, ex=keyspace.HEARTBEAT_TTL_S)
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._mark_down(exc)
+            return
+        self._beats.clear()
+        if not self._redis_ok:
+            log.info("redis reachable again at %s", redact(self.redis_url))
+            self._redis_ok, self._failures = True, 0
+
     def _release_markers(self) -> None:
-        if self._waiting and not self._spool.pending:
+        if self._waiting and not self._spool.pending and not self._beats:
             for marker in self._waiting:
                 marker.done.set()
             self._waiting.clear()

@@ -20,7 +20,13 @@ from schemas.cicd import (
 )
 from schemas.codec import decode, encode, from_json, to_builtins, to_json
 from schemas.envelope import SCHEMA_VERSION, Envelope, wrap
-from schemas.health import ConnectionLost, HighLatency, ServiceDown, SystemHealthy
+from schemas.health import (
+    ConnectionLost,
+    HighLatency,
+    ServiceDown,
+    ServiceRecovered,
+    SystemHealthy,
+)
 from schemas.ids import event_id_millis, is_event_id, new_event_id
 from schemas.maintenance import MaintenanceScheduled, ManualOperation
 from schemas.market import PriceAlert, VolumeAlert
@@ -56,6 +62,7 @@ __all__ = [
     "PriceAlert",
     "RiskAlert",
     "ServiceDown",
+    "ServiceRecovered",
     "ServiceRestart",
     "Severity",
     "Side",

@@ -12,7 +12,13 @@ from schemas.cicd import (
     DeploymentSuccess,
     ServiceRestart,
 )
-from schemas.health import ConnectionLost, HighLatency, ServiceDown, SystemHealthy
+from schemas.health import (
+    ConnectionLost,
+    HighLatency,
+    ServiceDown,
+    ServiceRecovered,
+    SystemHealthy,
+)
 from schemas.maintenance import MaintenanceScheduled, ManualOperation
 from schemas.market import PriceAlert, VolumeAlert
 from schemas.summaries import DailySummary, HealthSummary
@@ -31,6 +37,7 @@ AnyEvent = (
     | RiskAlert
     | PnlUpdate
     | ServiceDown
+    | ServiceRecovered
     | HighLatency
     | ConnectionLost
     | SystemHealthy

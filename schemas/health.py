@@ -25,6 +25,19 @@ class HighLatency(Event, frozen=True):
     trend: Trend
 
 
+class ServiceRecovered(Event, frozen=True):
+    """A service that was down answers again.
+
+    The recovery that closes the fold windows of its `service_down` (service, server) and
+    `high_latency` (service) alerts, so its next failure pages at once."""
+
+    service: Name
+    server: Name
+    down_for: timedelta
+    """How long it was down."""
+    detail: Text | None = None
+
+
 class ConnectionLost(Event, frozen=True):
     default_severity: ClassVar[Severity] = Severity.CRITICAL
 

@@ -2,7 +2,9 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
+
+from msgspec import Meta
 
 from schemas.base import Event
 from schemas.types import Count, Millis, Name, Percent
@@ -29,6 +31,8 @@ class HealthSummary(Event, frozen=True):
     memory_pct: Percent
     cpu_pct: Percent
     network_status: Name
+    down: Annotated[tuple[Name, ...], Meta(max_length=1000)] = ()
+    """The services down right now (the card lists as many as fit, then `+N more`)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -30,6 +30,7 @@ from schemas import (
     PriceAlert,
     RiskAlert,
     ServiceDown,
+    ServiceRecovered,
     ServiceRestart,
     Severity,
     Side,
@@ -53,6 +54,7 @@ SOURCES: dict[str, str] = {
     "deployment_failed": "ci",
     "service_restart": "health-monitor",
     "service_down": "health-monitor",
+    "service_recovered": "health-monitor",
     "high_latency": "health-monitor",
     "connection_lost": "trade-server",
     "system_healthy": "health-monitor",
@@ -151,6 +153,12 @@ def sample_events() -> list[AnyEvent]:
             server="prod-02",
             duration=timedelta(hours=2, minutes=5),
             impact="no price updates for XRP/USD",
+        ),
+        ServiceRecovered(
+            service="market-feed",
+            server="prod-02",
+            down_for=timedelta(hours=2, minutes=5),
+            detail="HTTP 200 in 41 ms",
         ),
         HighLatency(
             service="order-router", latency_ms=250.0, threshold_ms=100.0, trend=Trend.RISING

@@ -1,6 +1,14 @@
 """System health cards: raised by a health monitor."""
 
-from schemas import ConnectionLost, ConnectionStatus, HighLatency, ServiceDown, SystemHealthy, Trend
+from schemas import (
+    ConnectionLost,
+    ConnectionStatus,
+    HighLatency,
+    ServiceDown,
+    ServiceRecovered,
+    SystemHealthy,
+    Trend,
+)
 from worker.embeds import Card, Colour, field, text, title
 from worker.formatting import duration, millis, number, percent
 
@@ -15,6 +23,18 @@ def service_down(ev: ServiceDown) -> Card:
         field("Impact", text(ev.impact), inline=False),
     ]
     return Card(title("🚨", "Service Down", ev.service), Colour.RED, fields)
+
+
+def service_recovered(ev: ServiceRecovered) -> Card:
+    """The answer to a `service_down` page, in the same shape so the two read as a pair."""
+    fields = [
+        field("Service", text(ev.service)),
+        field("Server", text(ev.server)),
+        field("Down For", duration(ev.down_for)),
+    ]
+    if ev.detail:
+        fields.append(field("Detail", text(ev.detail), inline=False))
+    return Card(title("✅", "Service Recovered", ev.service), Colour.GREEN, fields)
 
 
 def high_latency(ev: HighLatency) -> Card:

@@ -1,5 +1,6 @@
 """Cards for #market-data, #maintenance and the periodic summaries (the JS templates)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from schemas import (
@@ -14,7 +15,8 @@ from schemas import (
 from worker.cards_trading import base_asset, gain_colour
 from worker.embeds import Card, Colour, field, link, text, title
 from worker.formatting import amount, duration, millis, money, number, percent, signed, utc
-from worker.markdown import escape
+from worker.limits import FIELD_VALUE
+from worker.markdown import escape, one_line
 
 
 def when(moment: datetime) -> str:
@@ -111,7 +113,8 @@ def daily_summary(ev: DailySummary) -> Card:
 
 
 def health_summary(ev: HealthSummary) -> Card:
-    """The JS `systemHealth` template; orange rather than green while a service is down."""
+    """The JS `systemHealth` template; orange rather than green while a service is down
+    (by the counts or by name), the names in a `Down` field."""
     up, total = number(ev.services_up, 0), number(ev.services_total, 0)
     fields = [
         field("🖥️ Services", f"{up}/{total} Online"),
@@ -121,5 +124,29 @@ def health_summary(ev: HealthSummary) -> Card:
         field("💽 CPU Usage", percent(ev.cpu_pct, 1)),
         field("🌐 Network", text(ev.network_status)),
     ]
-    colour = Colour.GREEN if ev.services_up == ev.services_total else Colour.ORANGE
+    if ev.down:
+        fields.append(field("Down", names_list(ev.down), inline=False))
+    healthy = ev.services_up == ev.services_total and not ev.down
+    colour = Colour.GREEN if healthy else Colour.ORANGE
     return Card(title("💚", "System Health Summary"), colour, fields)
+
+
+def names_list(names: Sequence[str], limit: int = FIELD_VALUE) -> str:
+    """`a, b, c`, escaped: as many as fit within `limit`, then `+N more` for the rest.
+
+    Counting the rest beats the ellipsis `fit_embed` would cut a long list with: the
+    reader learns how many are down, not merely that the list went on."""
+    items = [escape(one_line(name)) for name in names]
+    everything = ", ".join(items)
+    if len(everything) <= limit:
+        return everything
+    shown: list[str] = []
+    used = 0
+    for index, item in enumerate(items):
+        used += len(item) + (2 if shown else 0)
+        after = len(names) - index - 1
+        if used + (len(f", +{after} more") if after else 0) > limit:
+            shown.append(f"+{len(names) - index} more")
+            break
+        shown.append(item)
+    return ", ".join(shown)

@@ -28,6 +28,7 @@ DEFAULT_ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "daily_summary": (TRADING_ALERTS,),
     "risk_alert": (CRITICAL_ALERTS,),
     "service_down": (CRITICAL_ALERTS,),
+    "service_recovered": (CRITICAL_ALERTS,),  # beside the page it answers
     "connection_lost": (CRITICAL_ALERTS,),
     "price_alert": (MARKET_DATA,),
     "volume_alert": (MARKET_DATA,),

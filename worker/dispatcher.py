@@ -276,7 +276,7 @@ class Dispatcher:
             kind = envelope.kind
             kinds[kind] += 1
             fkey, closes = dedupe.plan(envelope, fold_fields)
-            channels = routes.get(kind, ())
+            channels = envelope.channels or routes.get(kind, ())  # the event's own, if any
             ops.append(
                 ("E", entry_id.decode(), envelope.id, kind, fkey, window_ms, closes, channels)
             )

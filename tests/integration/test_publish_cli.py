@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from ground import keyspace
 from ground.channels import webhook_env
 from ground.keyspace import PAYLOAD_FIELD
 from herald.cli import main
@@ -163,3 +164,89 @@ def test_direct_posts_through_the_renderer_and_waits_out_a_429(tmp_path):
             assert message["allowed_mentions"] == {"parse": []}
         assert sandbox.stats()["storm_429"] >= 1
         assert "sandbox-token" not in done.stdout + done.stderr
+
+
+RECOVERED = ["service-recovered", "--service", "api", "--server", "prod-1", "--down-for", "95s"]
+
+
+def test_channel_flags_override_the_route(redis_server, capsys):
+    args = [*RECOVERED, "--channel", "system-status", "--channel", "maintenance"]
+    assert main(["publish", *args, "--redis-url", redis_server.url]) == 0
+    envelope = decode_last(redis_server, capsys.readouterr().out.strip())
+    assert envelope.channels == ("system-status", "maintenance")
+    assert envelope.event.down_for.total_seconds() == 95
+    assert main(["publish", *RECOVERED, "--redis-url", redis_server.url]) == 0
+    assert decode_last(redis_server, capsys.readouterr().out.strip()).channels is None
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--channel", "critical"], "argument --channel: invalid choice: 'critical'"),
+        (["--channel", "maintenance", "--channel", "maintenance"], "'maintenance' given twice"),
+    ],
+)
+def test_a_bad_channel_fails_with_one_line(redis_server, flags, message):
+    done = subprocess.run(
+        [HERALD, "publish", *RECOVERED, *flags, "--redis-url", redis_server.url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert redis_server.client().keys("herald:events:*") == []
+
+
+def test_heartbeat_sets_the_key_and_prints_the_moment(redis_server, capsys):
+    assert (
+        main(["publish", "heartbeat", "--name", "ci@runner-1", "--redis-url", redis_server.url])
+        == 0
+    )
+    printed = int(capsys.readouterr().out.strip())
+    client = redis_server.client()
+    assert int(client.get(keyspace.heartbeat("ci@runner-1"))) == printed
+    assert 0 < client.ttl(keyspace.heartbeat("ci@runner-1")) <= keyspace.HEARTBEAT_TTL_S
+
+
+def test_heartbeat_fails_loudly_for_a_bad_name_or_an_unreachable_redis():
+    bad = subprocess.run(
+        [HERALD, "publish", "heartbeat", "--name", "two words"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert bad.returncode == 2
+    assert "'two words' is not a valid name: use 1-100 characters" in bad.stderr
+    away = subprocess.run(
+        [
+            HERALD, "publish", "heartbeat", "--name", "ci",
+            "--redis-url", "redis://:hunter2@127.0.0.1:1/0", "--timeout", "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )  # fmt: skip
+    assert away.returncode == 2
+    assert "cannot reach Redis at redis://:***@127.0.0.1:1/0" in away.stderr
+    assert "hunter2" not in away.stderr
+
+
+def test_direct_honours_the_channel_flag(tmp_path):
+    from sandbox.testing import run_sandbox
+
+    with run_sandbox() as sandbox:
+        env = {webhook_env(c): u for c, u in sandbox.webhook_urls().items()}
+        env["PATH"] = str(Path(sys.executable).parent)
+        done = subprocess.run(
+            [HERALD, "publish", *RECOVERED, "--channel", "system-status", "--direct"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        [message] = sandbox.messages("system-status")
+        assert done.stdout.strip() in message["embeds"][0]["footer"]["text"]
+        assert message["embeds"][0]["title"] == "✅ Service Recovered - api"
+        assert sandbox.messages("critical-alerts") == []

@@ -1,20 +1,35 @@
 """The Publisher against a real redis-server: delivery, outages, spool replay, drops."""
 
 import asyncio
+import re
 import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from ground import keyspace
+from ground.errors import InvalidEvent
 from ground.keyspace import PAYLOAD_FIELD
 from ground.proc import free_port, wait_until
 from herald.redis_server import RedisServer
 from producer import Publisher, stream_key
 from producer.spool import Spool
-from schemas import Lane, PriceAlert, ServiceDown, Severity, Side, TradeExecuted, decode
+from schemas import (
+    Lane,
+    PriceAlert,
+    ServiceDown,
+    ServiceRecovered,
+    Severity,
+    Side,
+    TradeExecuted,
+    decode,
+)
+from worker.config import load
+from worker.dispatcher import Dispatcher
 
 TRADE = TradeExecuted(
     pair="XRP/USD",
@@ -186,3 +201,139 @@ def test_publish_never_raises_for_a_bad_redis_url(tmp_path):
         Publisher("redis://127.0.0.1:1/0", buffer_size=0, spool_path=tmp_path / "s")
     with make_publisher("redis://127.0.0.1:1/0", tmp_path) as pub:
         assert isinstance(pub.publish(TRADE), str)
+
+
+# -- through the dispatcher: per-event channels, recoveries ----------------------------------
+
+DOWN = ServiceDown(
+    service="market-feed", server="prod-02", duration=timedelta(seconds=90), impact="no quotes"
+)
+
+
+def dispatch(server: RedisServer) -> dict[str, list[str]]:
+    """Hand everything in the streams on; then each channel's outbox as event ids."""
+    client = server.client()
+    Dispatcher(client, load(env={"HERALD_REDIS_URL": server.url})).run(
+        threading.Event(), drain=True
+    )
+    return {
+        channel: [
+            decode(item.split(b"|", 1)[1]).id
+            for item in client.lrange(keyspace.outbox(channel), 0, -1)
+        ]
+        for channel in ("critical-alerts", "system-status")
+    }
+
+
+def test_an_event_goes_to_the_channels_it_names_instead_of_its_route(redis_server, tmp_path):
+    with make_publisher(redis_server.url, tmp_path) as pub:
+        routed = pub.publish(DOWN)
+        redirected = pub.publish(
+            msgspec.structs.replace(DOWN, service="webhook:critical-alerts"),
+            channels=("system-status",),
+        )
+        assert pub.flush(5)
+    outboxes = dispatch(redis_server)
+    assert outboxes == {"critical-alerts": [routed], "system-status": [redirected]}
+
+
+def test_an_unknown_channel_fails_at_the_call_not_in_the_background(redis_server, tmp_path):
+    with make_publisher(redis_server.url, tmp_path) as pub:
+        with pytest.raises(InvalidEvent, match="unknown channel 'critical'; channels are"):
+            pub.publish(DOWN, channels=["critical"])
+        assert pub.stats().published == 0
+        pub.publish(TRADE)  # the background thread is alive and well
+        assert pub.flush(5)
+    assert len(stream_ids(redis_server)) == 1
+
+
+def test_a_recovery_closes_the_fold_window_so_the_next_failure_pages(redis_server, tmp_path):
+    recovered = ServiceRecovered(
+        service="market-feed", server="prod-02", down_for=timedelta(minutes=3)
+    )
+    with make_publisher(redis_server.url, tmp_path) as pub:
+        first = pub.publish(DOWN)
+        pub.publish(DOWN)  # a repeat within the window: folded
+        assert pub.flush(5)
+        dispatch(redis_server)  # the down lane is read before the recovery's: keep order
+        back = pub.publish(recovered)
+        assert pub.flush(5)
+        dispatch(redis_server)
+        again = pub.publish(DOWN)
+        assert pub.flush(5)
+    assert dispatch(redis_server)["critical-alerts"] == [first, back, again]
+    assert redis_server.client().hget(keyspace.STATS, keyspace.FOLDED) == b"1"
+
+
+# -- heartbeats ---------------------------------------------------------------------------
+
+
+def beat_of(server: RedisServer, name: str) -> int | None:
+    raw = server.client().get(keyspace.heartbeat(name))
+    return None if raw is None else int(raw)
+
+
+def test_heartbeat_sets_the_key_to_the_moment_of_the_call_with_a_ttl(redis_server, tmp_path):
+    with make_publisher(redis_server.url, tmp_path) as pub:
+        before = time.time_ns() // 1_000_000
+        pub.heartbeat("trade-server")
+        after = time.time_ns() // 1_000_000
+        assert pub.flush(5)
+        beat = beat_of(redis_server, "trade-server")
+        assert beat is not None
+        assert before <= beat <= after
+        ttl = redis_server.client().ttl(keyspace.heartbeat("trade-server"))
+        assert keyspace.HEARTBEAT_TTL_S - 60 < ttl <= keyspace.HEARTBEAT_TTL_S
+        assert pub.stats().published == 0  # not an event
+    assert stream_ids(redis_server) == []
+
+
+def test_heartbeats_of_one_name_coalesce_into_one_set(redis_server, tmp_path):
+    client = redis_server.client()
+    with make_publisher(redis_server.url, tmp_path, socket_timeout=5.0) as pub:
+        assert pub.flush(5)
+        redis_server.pause()  # the background thread now hangs in a socket read
+        try:
+            pub.publish(TRADE)
+            wait_until(lambda: pub.stats().buffered == 0, 5, "the thread to take the event")
+            for _ in range(1_000):
+                pub.heartbeat("a")
+            pub.heartbeat("b")
+            newest = time.time_ns() // 1_000_000
+            pub.heartbeat("a")
+        finally:
+            redis_server.resume()
+        assert pub.flush(20)
+        sets = client.info("commandstats").get("cmdstat_set", {}).get("calls", 0)
+    assert sets == 2  # one SET per name for the whole batch
+    beat = beat_of(redis_server, "a")
+    assert beat is not None
+    assert beat >= newest  # the newest beat won
+    assert beat_of(redis_server, "b") is not None
+
+
+def test_heartbeat_never_blocks_or_raises_while_redis_is_away(redis_server, tmp_path):
+    pub = make_publisher(redis_server.url, tmp_path, socket_timeout=1.0)
+    try:
+        assert pub.flush(5)
+        redis_server.stop()
+        slowest = 0.0
+        for _ in range(1_000):
+            t0 = time.perf_counter()
+            pub.heartbeat("trade-server")
+            slowest = max(slowest, time.perf_counter() - t0)
+        assert slowest < 0.5  # a call that waited on Redis would take the 1 s timeout
+        assert not pub.flush(0.5)  # kept, not in Redis
+        redis_server.start()
+        assert pub.flush(30)  # set once Redis answers
+        assert beat_of(redis_server, "trade-server") is not None
+    finally:
+        pub.close()
+
+
+def test_a_bad_heartbeat_name_is_a_value_error_naming_the_rule(tmp_path):
+    with make_publisher("redis://127.0.0.1:1/0", tmp_path) as pub:
+        for bad in ("", "two words", "-x", "x" * 101, "api\n"):
+            with pytest.raises(ValueError, match=re.escape("letters, digits and . _ - : @ / +")):
+                pub.heartbeat(bad)
+    pub.heartbeat("after-close")  # a closed publisher ignores it, like publish drops

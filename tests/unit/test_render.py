@@ -19,6 +19,7 @@ from schemas import (
 )
 from tests.discord_schema import assert_valid_payload
 from tests.factories import CREATED_AT, EVENT_ID, sample, sample_envelope, sample_events
+from worker.cards_ops import names_list
 from worker.render import CARDS, Folded, build_payload, render_embed
 
 GREEN, RED, BLUE, ORANGE, YELLOW = 3066993, 15158332, 3447003, 15105570, 16776960
@@ -35,7 +36,7 @@ def fields(embed: dict[str, Any]) -> dict[str, str]:
 def test_factories_cover_every_kind() -> None:
     kinds = [event.kind() for event in sample_events()]
     assert sorted(kinds) == sorted(cls.kind() for cls in schemas.EVENT_TYPES)
-    assert len(kinds) == len(set(kinds)) == 21
+    assert len(kinds) == len(set(kinds)) == 22
 
 
 def test_every_kind_has_a_card() -> None:
@@ -191,6 +192,17 @@ EXPECTED: list[tuple[str, str, int, dict[str, str]]] = [
             "Server": "prod-02",
             "Duration": "2h 5m",
             "Impact": "no price updates for XRP/USD",
+        },
+    ),
+    (
+        "service_recovered",
+        "✅ Service Recovered - market-feed",
+        GREEN,
+        {
+            "Service": "market-feed",
+            "Server": "prod-02",
+            "Down For": "2h 5m",
+            "Detail": "HTTP 200 in 41 ms",
         },
     ),
     (
@@ -442,6 +454,61 @@ def test_all_services_up_is_green() -> None:
         network_status="ok",
     )
     assert render(event)["color"] == GREEN
+
+
+def test_recovery_without_detail_has_no_detail_field() -> None:
+    event = msgspec.structs.replace(sample("service_recovered"), detail=None)
+    assert list(fields(render(event))) == ["Service", "Server", "Down For"]
+
+
+def test_health_summary_lists_the_services_down_escaped() -> None:
+    event = msgspec.structs.replace(
+        sample("health_summary"), down=("market-feed", "order_router*", "@everyone")
+    )
+    embed = render(event)
+    assert fields(embed)["Down"] == "market-feed, order\\_router\\*, @\u200beveryone"
+    assert list(fields(embed))[-1] == "Down"
+    assert "Down" not in fields(render(sample("health_summary")))  # none down: no field
+    all_up = msgspec.structs.replace(event, services_up=12, services_total=12)
+    assert render(all_up)["color"] == ORANGE  # a service named down is not all green
+
+
+def test_health_summary_with_many_long_names_down_counts_the_rest() -> None:
+    names = tuple(f"svc-{i:02d}-" + "x" * 93 for i in range(40))  # 100 characters each
+    event = msgspec.structs.replace(sample("health_summary"), down=names)
+    embed = render(event)
+    value = fields(embed)["Down"]
+    *shown, rest = value.split(", ")
+    assert shown == list(names[: len(shown)])
+    assert rest == f"+{40 - len(shown)} more"
+    assert 900 < len(value) <= 1024  # as many as fit, no ellipsis
+    assert_valid_payload(build_payload([embed], ping_role_id="123456789012345678"))
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        (16, "aaaa, bbbb, cccc"),  # exactly fits: no room kept for a count it does not need
+        (15, "aaaa, +2 more"),
+        (13, "aaaa, +2 more"),
+        (12, "+3 more"),
+    ],
+)
+def test_names_list_keeps_room_for_the_count(limit: int, expected: str) -> None:
+    assert names_list(["aaaa", "bbbb", "cccc"], limit) == expected
+
+
+def test_names_list_never_exceeds_its_limit_and_counts_exactly() -> None:
+    names = [f"{'n' * (i % 17 + 1)}{i}" for i in range(60)]
+    for limit in range(20, 700, 7):
+        value = names_list(names, limit)
+        assert len(value) <= limit
+        parts = value.split(", ")
+        if parts[-1].startswith("+"):
+            assert parts[:-1] == names[: len(parts) - 1]
+            assert parts[-1] == f"+{len(names) - len(parts) + 1} more"
+        else:
+            assert parts == names
 
 
 def test_maintenance_description_is_the_embed_description() -> None:

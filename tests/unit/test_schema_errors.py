@@ -167,9 +167,30 @@ def test_wrap_defaults_and_lanes():
     assert isinstance(env, Envelope)
 
 
+def test_channels_override_is_checked_at_wrap_and_at_decode():
+    down = ServiceDown(service="api", server="s1", duration=timedelta(seconds=5), impact="x")
+    env = wrap(down, source="monitor", now_ns=time.time_ns(), channels=["system-status"])
+    assert env.channels == ("system-status",)
+    assert decode(encode(env)) == env
+    assert wrap(down, source="m", now_ns=time.time_ns()).channels is None
+    for bad, message in [
+        (["nope"], "unknown channel 'nope'; channels are system-status, trading-alerts"),
+        ([], "at least one channel"),
+        ("system-status", "got the string 'system-status'"),
+        (["maintenance", "maintenance"], "channel 'maintenance' given twice"),
+    ]:
+        with pytest.raises(InvalidEvent, match=message):
+            wrap(down, source="m", now_ns=time.time_ns(), channels=bad)
+    assert "Invalid enum value 'nope' - at `$.channels[1]`" in error_of(
+        envelope_bytes(TRADE, channels=["system-status", "nope"])
+    )
+    assert "at `$.channels`" in error_of(envelope_bytes(TRADE, channels=[]))
+    assert decode(envelope_bytes(TRADE, channels=None)).channels is None
+
+
 def test_kind_names_are_the_snake_case_class_names():
     assert kind_of("TradeExecuted") == "trade_executed"
-    assert len(KINDS) == 21
+    assert len(KINDS) == 22
     for kind, cls in KINDS.items():
         assert cls.kind() == kind
         assert cls.__struct_config__.frozen
