@@ -2,6 +2,9 @@
 
 Exit codes: 0 healthy, 1 degraded (the problems say what to do), 2 Redis unreachable
 or bad config. So `herald status --json >/dev/null` works as a compose healthcheck.
+Notes (a backlog draining at Discord's limit, a stale monitor check) keep exit 0, and so
+does a monitor check that is down: the monitor pages for those, and the exit code stays
+about Herald's own delivery (plus `monitor-stale`: a monitor that ran none of its checks).
 """
 
 import argparse

@@ -27,6 +27,7 @@ from worker import dlq, metrics
 from worker.batch import pack
 from worker.digest import digest_embeds
 from worker.discord import Outcome, OutcomeKind
+from worker.drain import collapses
 from worker.engine import Engine, raise_alert
 from worker.head import Head, Reasons, Request
 from worker.payload import build_payload
@@ -128,7 +129,13 @@ class Flush:
             blocked = self._blocked()
             if blocked is not None:
                 return blocked
-            digest = self.channel.digest and self.redis.llen(self.outbox) > self._digest_at()
+            settings = self.engine.settings
+            digest = self.channel.digest and collapses(  # no LLEN for keep channels
+                self.redis.llen(self.outbox),
+                settings.rate_windows,
+                max_lag_s=settings.max_lag_s,
+                digest=True,
+            )
             request = self._digest_request() if digest else self._head_request()
             if request is None:
                 return Result.EMPTY
@@ -342,12 +349,6 @@ class Flush:
         self.settler.bury_all(reason, outcome)
 
     # -- bookkeeping --------------------------------------------------------------------------
-
-    def _digest_at(self) -> int:
-        """Events the channel can deliver within `max_lag` at the budget's slowest rate."""
-        settings = self.engine.settings
-        per_second = min(limit / seconds for limit, seconds in settings.rate_windows)
-        return max(50, int(per_second * 10 * settings.max_lag_s))
 
     def _report(self, outcome: Outcome, request: Request, started: float) -> None:
         """One log line and the metrics for one request, whatever its outcome."""

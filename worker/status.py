@@ -1,13 +1,19 @@
 """`herald status`: read one snapshot of the engine (`worker.status_model`) from Redis.
 
 Everything is read from Redis, so any host that can reach it can answer "is Herald
-delivering?", and no process has to be asked. `worker.verdict` judges the snapshot.
+delivering?", and no process has to be asked. `worker.verdict` judges the snapshot:
+problems (exit 1) and notes, such as a backlog draining at Discord's limit (still healthy).
+
+The monitor's checks are read too and shown as they are: a check that is down is the
+monitor's to page, so it does not make Herald unhealthy; only a monitor that has stopped
+running every check does (`monitor-stale`).
 """
 
 import time
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 import redis
 from rq import Worker
 
@@ -26,14 +32,16 @@ from worker.outbox import unpack
 from worker.ratelimit import RateBudget, budget_windows
 from worker.status_model import (
     ChannelStatus,
+    CheckStatus,
     DeadLetterSummary,
     LaneStatus,
     ProducerStatus,
+    RateWindow,
     Status,
     Totals,
     WebhookState,
 )
-from worker.verdict import diagnose
+from worker.verdict import diagnose, notes
 
 WORKER_HEARTBEAT_S = 60.0
 """An RQ worker silent longer than this is not counted (service.py makes it beat every 20 s)."""
@@ -58,6 +66,7 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
         healthy=True,
         problems=[],
         max_lag_s=settings.max_lag_s,
+        rate_windows=[RateWindow(messages=n, seconds=s) for n, s in settings.rate_windows],
         channels=_channels(client, settings, stats, now, dispatchers),
         lanes=[lane_status(client, stream_key(lane), lane.value) for lane in LANES],
         workers_alive=len(workers),
@@ -68,8 +77,10 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
         dlq_size=dlq_size,
         dlq_newest=dlq_newest,
         totals=_totals(stats),
+        checks=monitor_checks(client, now),
     )
     status.problems = diagnose(status)
+    status.notes = notes(status)
     status.healthy = not status.problems
     return status
 
@@ -159,7 +170,9 @@ def _channel_status(
         oldest_undelivered_age_s=_age_of_item(head, now),
         in_flight=bool(locked),
         last_error=redact(last_error) if last_error else None,
+        attempts=_int(state.get(keyspace.STATE_ATTEMPTS)),
         last_delivered_at=last_delivered / 1000 if last_delivered else None,
+        digest=channel.digest,
     )
 
 
@@ -258,6 +271,21 @@ def _dead_letters(client: redis.Redis) -> tuple[int, list[DeadLetterSummary]]:
         for e in queue.entries(limit=DLQ_NEWEST)
     ]
     return len(queue), newest
+
+
+def monitor_checks(client: redis.Redis, now: float) -> list[CheckStatus]:
+    """The monitor's last word on each check, down ones first; one that does not decode
+    (another version's monitor, a stray write) is left out."""
+    checks = []
+    for raw in dict(client.hgetall(keyspace.MONITOR_CHECKS)).values():
+        try:
+            check = msgspec.json.decode(raw, type=CheckStatus)
+        except msgspec.DecodeError:
+            continue
+        check.stale = check.is_stale(now)
+        check.last_detail = redact(check.last_detail)
+        checks.append(check)
+    return sorted(checks, key=lambda c: (c.state != "down", c.name))
 
 
 def _totals(stats: Mapping[str, int]) -> Totals:

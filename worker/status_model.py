@@ -3,6 +3,10 @@
 `worker.status` reads it from Redis, `worker.verdict` judges it and `worker.status_view`
 draws it; `herald status --json` prints it as is. It holds counts, ages and names, never
 a webhook URL: `webhook` says only "configured", "none" or "dead".
+
+`checks` are what `herald monitor` last found (it writes each `CheckStatus` to Redis):
+shown beside Herald's own state, not judged with it. A check that is down is the
+monitor's to page; `healthy` stays about Herald's own delivery.
 """
 
 from typing import Literal
@@ -10,6 +14,10 @@ from typing import Literal
 import msgspec
 
 WebhookState = Literal["configured", "none", "dead"]
+CheckState = Literal["up", "pending", "down", "maintenance"]
+
+STALE_INTERVALS = 3
+"""A check not run for this many of its intervals is stale: is the monitor running?"""
 
 
 class ChannelStatus(msgspec.Struct, kw_only=True):
@@ -35,7 +43,11 @@ class ChannelStatus(msgspec.Struct, kw_only=True):
     oldest_undelivered_age_s: float | None
     in_flight: bool
     last_error: str | None
+    attempts: int
+    """Failed attempts in a row at the head of the outbox (0 once one succeeds)."""
     last_delivered_at: float | None
+    digest: bool
+    """A backlog longer than it can send within `max_lag` collapses into a digest."""
 
 
 class LaneStatus(msgspec.Struct, kw_only=True):
@@ -87,13 +99,47 @@ class Totals(msgspec.Struct, kw_only=True):
     unrouted: int
 
 
+class RateWindow(msgspec.Struct, kw_only=True):
+    """One window of `delivery.rate`: at most `messages` per webhook in `seconds`."""
+
+    messages: int
+    seconds: float
+
+
+class CheckStatus(msgspec.Struct, kw_only=True):
+    """One monitor check as the monitor last saw it (`ground.keyspace.MONITOR_CHECKS`)."""
+
+    name: str
+    kind: str
+    state: CheckState
+    since: float
+    """Epoch seconds since the check has been in `state`."""
+    last_latency_ms: float | None
+    last_detail: str
+    last_at: float
+    """Epoch seconds of the last run."""
+    server: str
+    """The server the check is about, as the monitor's config names it (`-`: none)."""
+    interval_s: float
+    stale: bool = False
+    """Set by `herald status`, not the monitor: not run for `STALE_INTERVALS` intervals."""
+
+    def is_stale(self, now: float) -> bool:
+        return now - self.last_at > STALE_INTERVALS * self.interval_s
+
+
 class Status(msgspec.Struct, kw_only=True):
     time: float
     redis: str
     """The Redis URL, password redacted."""
     healthy: bool
+    """No problem with Herald's own delivery (and the monitor not silent)."""
     problems: list[str]
+    """What is wrong and what to do, one sentence each (`worker.verdict`)."""
+    notes: list[str] = msgspec.field(default_factory=list)
+    """What looks wrong but is not, e.g. a backlog draining at Discord's limit."""
     max_lag_s: float
+    rate_windows: list[RateWindow]
     channels: list[ChannelStatus]
     lanes: list[LaneStatus]
     workers_alive: int
@@ -104,3 +150,5 @@ class Status(msgspec.Struct, kw_only=True):
     dlq_size: int
     dlq_newest: list[DeadLetterSummary]
     totals: Totals
+    checks: list[CheckStatus] = msgspec.field(default_factory=list)
+    """The monitor's checks, down ones first, then by name."""

@@ -8,10 +8,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from worker.status_model import ChannelStatus, Status
+from worker.status_model import ChannelStatus, CheckStatus, Status
 from worker.verdict import format_age
 
 _WEBHOOK_STYLE = {"configured": "green", "none": "yellow", "dead": "bold red"}
+_NAME_WIDTH = 22
+"""Check names are cut to this, so the detail keeps some room in 80 columns."""
+_CHECK_STYLE = {"up": "green", "pending": "yellow", "down": "bold red", "maintenance": "cyan"}
 _LEGEND = (
     "● webhook: green configured, yellow none, red dead · in: routed to the channel · "
     "sent: delivered · fold: repeats deduped · digest: summarised"
@@ -36,6 +39,10 @@ def render(status: Status) -> RenderableType:
     if status.producers:
         parts.append(_producers(status))
     parts.append(_dlq(status))
+    if status.checks:
+        parts.append(_checks(status))
+    if status.notes:
+        parts.append(Text("\n".join(f"○ {n}" for n in status.notes), style="yellow"))
     if status.problems:
         parts.append(Text("\n".join(f"✗ {p}" for p in status.problems), style="red"))
     return Group(*parts)
@@ -165,6 +172,41 @@ def _dlq(status: Status) -> RenderableType:
             Text(e.reason),
         )  # fmt: skip
     return table
+
+
+def _checks(status: Status) -> Table:
+    """The monitor's checks, the detail cut to what fits; `last` (when the check last
+    ran) turns yellow when it is stale (the notes name it)."""
+    table = Table(
+        title="Monitor checks", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True, expand=True,
+    )  # fmt: skip
+    table.add_column("check", no_wrap=True, overflow="ellipsis", max_width=_NAME_WIDTH)
+    table.add_column("state", no_wrap=True)
+    for column in ("latency", "since", "last"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("detail", no_wrap=True, overflow="ellipsis", ratio=1)
+    for check in status.checks:
+        table.add_row(
+            Text(check.name),
+            Text(check.state, style=_CHECK_STYLE.get(check.state, "")),
+            _latency(check),
+            _ago(check.since, status.time),
+            Text(_ago(check.last_at, status.time), style="bold yellow" if check.stale else ""),
+            Text(check.last_detail),
+        )
+    return table
+
+
+def _latency(check: CheckStatus) -> str:
+    ms = check.last_latency_ms
+    if ms is None:
+        return "-"
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.0f} s"
+
+
+def _ago(epoch: float, now: float) -> str:
+    return format_age(max(0.0, now - epoch))
 
 
 def _alive(what: str, n: int) -> Text:

@@ -1,16 +1,21 @@
-"""`herald status` against a real engine: healthy, backlog, dead webhook, DLQ, no Redis."""
+"""`herald status` against a real engine: healthy, backlog (draining or stalled), dead
+webhook, DLQ, the monitor's checks, no Redis."""
 
 import json
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from typing import Any
+
+import msgspec
 
 from ground import keyspace
 from ground.keyspace import PAYLOAD_FIELD
 from ground.proc import free_port, wait_until
 from schemas import BuildSuccess
 from tests.engine.test_delivery import trade
+from worker.status_model import CheckStatus
 
 TOKEN = "sandbox-token"
 
@@ -31,10 +36,25 @@ def channel(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
     return next(c for c in snapshot["channels"] if c["name"] == name)
 
 
-def lag_config(engine, tmp_path) -> None:
+def lag_config(engine, tmp_path, extra: str = "") -> None:
     config = tmp_path / "herald.toml"
-    config.write_text('[delivery]\nmax_lag = "1s"\n')
+    config.write_text('[delivery]\nmax_lag = "1s"\n' + extra)
     engine.env["HERALD_CONFIG"] = str(config)
+
+
+def wait_for_status(engine, what: str, predicate, timeout: float = 30) -> dict[str, Any]:
+    """Poll `herald status --json` until `predicate(code, snapshot)`; the last snapshot,
+    with its exit code under "code"."""
+    found: dict[str, Any] = {}
+
+    def done() -> bool:
+        code, snap, _ = status(engine, "--json")
+        found.clear()
+        found.update(snap, code=code)
+        return bool(predicate(code, snap))
+
+    wait_until(done, timeout, what, interval=0.2)
+    return found
 
 
 def test_healthy_after_deliveries_with_counts_that_match(engine):
@@ -180,3 +200,108 @@ def test_unreachable_redis_exits_2_with_a_redacted_url(engine):
     assert "cannot reach Redis at redis://:***@127.0.0.1" in out
     assert "hunter2" not in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_a_backlog_draining_at_the_rate_limit_is_healthy_with_a_note(engine, tmp_path):
+    # One message every 2 s (10 events each): 100 events take ~20 s, steadily.
+    lag_config(engine, tmp_path, 'rate = ["1/2s"]\n')
+    engine.start_dispatcher()
+    engine.start_worker()
+    with engine.publisher() as pub:
+        for i in range(100):
+            pub.publish(trade(i))
+
+    def draining(code: int, snap: dict[str, Any]) -> bool:
+        trading = channel(snap, "trading-alerts")
+        return trading["delivered"] > 0 and (trading["oldest_undelivered_age_s"] or 0) > 1.0
+
+    found = wait_for_status(engine, "a late backlog being delivered", draining)
+    assert found["code"] == 0, found["problems"]
+    assert found["healthy"] is True
+    assert found["problems"] == []
+    trading = channel(found, "trading-alerts")
+    assert 0 < trading["queued"] < 100
+    assert trading["attempts"] == 0
+    [note] = [n for n in found["notes"] if n.startswith("#trading-alerts:")]
+    assert f"#trading-alerts: {trading['queued']} events queued" in note
+    assert "sending at Discord's limit (1 message/2s, up to 10 events each)" in note
+    assert "drained in under a minute" in note
+    assert found["rate_windows"] == [{"messages": 1, "seconds": 2.0}]
+
+
+def test_a_backlog_whose_sends_keep_failing_is_stalled_with_its_error(engine, tmp_path):
+    lag_config(engine, tmp_path)
+    engine.sandbox.set_faults(fail_rate=1.0, fail_statuses=(503,))
+    engine.start_dispatcher()
+    engine.start_worker()
+    with engine.publisher() as pub:
+        for i in range(3):
+            pub.publish(trade(i))
+
+    seen: list[dict[str, Any]] = []
+
+    def fourth_attempt(code: int, snap: dict[str, Any]) -> bool:
+        trading = channel(snap, "trading-alerts")
+        if trading["attempts"] and (trading["oldest_undelivered_age_s"] or 0) > 1.0:
+            seen.append(dict(snap, code=code))
+        return trading["attempts"] >= 4
+
+    wait_for_status(engine, "four failed attempts", fourth_attempt, timeout=60)
+    # Between attempts the channel waits for its backoff: the wait a rate limit would
+    # excuse, but failed attempts make it a problem in every snapshot.
+    assert any(channel(snap, "trading-alerts")["next_send_in_s"] for snap in seen)
+    for snap in seen:
+        assert snap["code"] == 1
+        assert snap["workers_alive"] == 1
+        trading = channel(snap, "trading-alerts")
+        assert "503" in trading["last_error"]
+        [problem] = [p for p in snap["problems"] if p.startswith("#trading-alerts")]
+        assert problem.startswith("#trading-alerts: backlog of 3 events")
+        assert f"attempt {trading['attempts']} failed: " in problem
+        assert "delivery.max_attempts" in problem
+        assert not any(n.startswith("#trading-alerts") for n in snap["notes"])
+    engine.sandbox.set_faults(fail_rate=0.0)  # and once Discord answers again, it recovers
+    engine.wait_delivered({"trading-alerts": 3}, timeout=60)
+
+
+def put_check(engine, name: str, **kw: Any) -> None:
+    now = time.time()
+    check = CheckStatus(
+        name=name, kind="http", state=kw.pop("state", "up"), since=now - 600,
+        last_latency_ms=kw.pop("latency", 42.0), last_detail=kw.pop("detail", "HTTP 200"),
+        last_at=now - kw.pop("ago", 1.0), server="web-1", interval_s=30.0,
+    )  # fmt: skip
+    engine.redis.hset(keyspace.MONITOR_CHECKS, name, msgspec.json.encode(check))
+
+
+def test_monitor_checks_are_shown_and_only_a_silent_monitor_degrades(engine):
+    put_check(engine, "web", detail="redis://:hunter2@db:6379 refused")
+    put_check(engine, "api", state="down", latency=None, detail="HTTP 502")
+    put_check(engine, "queue", ago=200.0)  # 200 s > 3 × 30 s: stale
+    engine.redis.hset(keyspace.MONITOR_CHECKS, "junk", b"{not json")
+    engine.redis.hset(keyspace.MONITOR_CHECKS, "older", b'{"name": "older", "state": "up"}')
+    code, snap, out = status(engine, "--json")
+    assert code == 0, out  # a down check is the monitor's to page
+    assert snap["problems"] == []
+    assert [(c["name"], c["state"], c["stale"]) for c in snap["checks"]] == [
+        ("api", "down", False),
+        ("queue", "up", True),
+        ("web", "up", False),
+    ]
+    assert snap["checks"][0]["last_latency_ms"] is None
+    assert snap["checks"][2]["last_detail"] == "redis://:***@db:6379 refused"
+    assert "hunter2" not in out
+    [note] = snap["notes"]
+    assert "(stale): queue (last 3m 20s ago)" in note
+    code, _, text = status(engine)
+    assert code == 0
+    assert "Monitor checks" in text
+    assert "HTTP 502" in text
+    for name in ("web", "api"):
+        put_check(engine, name, ago=120.0)
+    code, snap, out = status(engine, "--json")
+    assert code == 1, out
+    [problem] = snap["problems"]
+    assert problem.startswith("The monitor has run none of its 3 checks")
+    assert "herald monitor" in problem
+    assert snap["notes"] == []
