@@ -92,6 +92,40 @@ def dispatcher_webhooks(name: str) -> str:
     return DISPATCHER_WEBHOOKS + name
 
 
+# -- the monitor ----------------------------------------------------------------------------
+
+HEARTBEAT_TTL_S: Final = 7 * 86_400
+"""A heartbeat key outlives any sane check interval, then goes away with its component."""
+
+
+def heartbeat(name: str) -> str:
+    """String: when component `name` last proved it is alive (epoch ms)."""
+    return f"{ROOT}:heartbeat:{name}"
+
+
+MONITOR_CHECKS: Final = f"{ROOT}:monitor:checks"
+"""Hash: check name -> its state as JSON (`worker.status_model.CheckStatus`), for status."""
+MONITOR_MEMORY: Final = f"{ROOT}:monitor:memory"
+"""Hash: check name -> its state machine's memory, so a restart neither re-pages nor
+forgets how long something has been down."""
+MONITOR_LEADER: Final = f"{ROOT}:monitor:leader"
+"""String with a TTL: the id of the monitor that runs the checks and sends the summary."""
+MONITOR_WINDOWS: Final = f"{ROOT}:monitor:maintenance"
+"""Hash: window id -> a maintenance window announced by a `maintenance_scheduled` event."""
+MONITOR_CURSOR: Final = f"{ROOT}:monitor:cursor"
+"""String: the last stream entry id the monitor read for maintenance announcements."""
+
+
+def monitor_summary(slot: int) -> str:
+    """Set once per summary slot by whoever sent that slot's summary."""
+    return f"{ROOT}:monitor:summary:{slot}"
+
+
+def monitor_uptime(check: str) -> str:
+    """Hash: `<bucket>:ok` and `<bucket>:n` per time bucket, the last 24 h of one check."""
+    return f"{ROOT}:monitor:uptime:{check}"
+
+
 # -- fields -----------------------------------------------------------------------------------
 
 LEDGER_EVENT: Final = "e"

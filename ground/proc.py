@@ -25,9 +25,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:`port` (a listener, even another user's,
-    makes the bind fail)."""
+    """Whether nothing listens on 127.0.0.1:`port`. SO_REUSEADDR, as redis-server sets
+    it: connections of a stopped server in TIME_WAIT do not count, a listener does."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

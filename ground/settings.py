@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta
@@ -63,6 +63,8 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     routes: dict[str, list[str]] = msgspec.field(default_factory=dict)
     dedupe: DedupeFile = msgspec.field(default_factory=DedupeFile)
     delivery: DeliveryFile = msgspec.field(default_factory=DeliveryFile)
+    monitor: dict[str, Any] | None = None
+    """`[monitor]`: checked by the monitor's own settings (monitor/settings.py)."""
 
 
 # -- the file ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("sandbox.cli", "add_parser"),
     "up": ("herald.up", "add_parser"),
     "status": ("herald.status_cli", "add_parser"),
+    "monitor": ("herald.monitor_cli", "add_parser"),
 }
 
 

@@ -23,7 +23,6 @@ from schemas import (
     DailySummary,
     DeploymentStarted,
     DeploymentSuccess,
-    HealthSummary,
     HighLatency,
     MaintenanceScheduled,
     ManualOperation,
@@ -55,12 +54,15 @@ class TradingDay:
         burst_ticks: int = 10_000,
         pace: float = 1.0,
         say: Say = print,
+        outage: Callable[[], None] | None = None,
     ) -> None:
         self.pub = pub
         self.burst_trades = burst_trades
         self.burst_ticks = burst_ticks
         self.pace = pace
         self.say = say
+        self.outage = outage
+        """Takes the service the monitor watches down and back (None: no monitor scene)."""
         self.rng = random.Random(20261128)
         self.ids: list[str] = []
         self.critical_ids: list[str] = []
@@ -73,6 +75,7 @@ class TradingDay:
             self.session_opens,
             self.risk_alert,
             self.service_flaps,
+            self.monitor_sees_an_outage,
             self.exchange_disconnects,
             self.market_burst,
             self.maintenance,
@@ -196,6 +199,12 @@ class TradingDay:
             SystemHealthy(services=12, latency_ms=18.4, uptime_pct=99.97, performance="nominal")
         )
 
+    def monitor_sees_an_outage(self) -> None:
+        if self.outage is None:
+            return
+        self.say("Monitor: demo-api stops answering (the monitor pages), then comes back")
+        self.outage()
+
     def exchange_disconnects(self) -> None:
         self.say("Exchange: Bitstamp connection lost (5 retries fold), then reconnected")
         for attempt in range(1, 6):
@@ -278,18 +287,7 @@ class TradingDay:
         )
 
     def end_of_day(self) -> None:
-        self.say("Summaries: health summary and the daily P&L")
-        self._pub(
-            HealthSummary(
-                services_up=12,
-                services_total=12,
-                avg_latency_ms=21.3,
-                uptime_pct=99.95,
-                memory_pct=61.0,
-                cpu_pct=37.5,
-                network_status="stable",
-            )
-        )
+        self.say("Summaries: the daily P&L (the monitor sends the health summaries)")
         self._pub(
             DailySummary(
                 day=date.today(),

@@ -26,6 +26,7 @@ from ground.proc import die_with_parent, wait_until
 
 TEMPLATE = files("herald").joinpath("templates/supervisord.conf.tmpl")
 DISPATCH_SECTION = "[program:dispatch]"
+MONITOR_SECTION = "[program:monitor]"
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ class Layout:
     workers: int = 6
     dispatch_flags: str = ""
     worker_flags: str = ""
+    monitor_flags: str = ""
     dispatcher: bool = True
-    """False: only the worker pool (`herald worker -n N`; the dispatcher runs elsewhere)."""
+    """False: only the worker pool (`herald worker -n N`; the dispatcher and the monitor
+    run elsewhere)."""
     worker_logs_to_stdout: bool = False
     """True: the workers' output goes to supervisord's stdout (a terminal, `docker logs`)
     instead of a file per worker in `run_dir`."""
@@ -57,10 +60,13 @@ def render(layout: Layout) -> str:
         workers=layout.workers,
         dispatch_flags=layout.dispatch_flags,
         worker_flags=layout.worker_flags,
+        monitor_flags=layout.monitor_flags,
         worker_log=worker_log,
         worker_log_maxbytes=maxbytes,
     )
-    return text if layout.dispatcher else _without_section(text, DISPATCH_SECTION)
+    if layout.dispatcher:
+        return text
+    return _without_section(_without_section(text, DISPATCH_SECTION), MONITOR_SECTION)
 
 
 def _without_section(text: str, header: str) -> str:
@@ -76,6 +82,7 @@ PRODUCTION = Layout(
     workers=6,
     dispatch_flags="--metrics-port 9108",
     worker_flags="--metrics-port 9110 --metrics-port-offset %(process_num)s",
+    monitor_flags="--metrics-port 9109",
 )
 """The rendering committed as deploy/supervisord.conf."""
 

@@ -17,22 +17,28 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import redis
 from rich.console import Console
 
+from ground import keyspace
 from ground.channels import CHANNELS, webhook_env
 from ground.errors import HeraldError
 from ground.proc import die_with_parent, free_port, port_is_free, wait_until
 from ground.redact import redact
 from ground.settings import STATE_DIR, forget_redis_url, read_file, record_redis_url
+from herald.demo_service import NAME as DEMO_NAME
+from herald.demo_service import DemoService
 from herald.redis_server import RedisServer
 from herald.supervisor import Layout, Supervisor
 from worker.config import Settings, load
+from worker.status_model import CheckStatus
 
 console = Console()
 
@@ -77,11 +83,15 @@ class Stack:
     sandbox_url: str | None = None
     supervisor: Supervisor | None = None
     settings: Settings | None = None
+    demo_service: DemoService | None = None
+    """`--demo`: the service the monitor watches (when no herald.toml says otherwise)."""
 
-    def start(self) -> None:
+    def start(self, *, demo: bool = False) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if self.config:
             self.env["HERALD_CONFIG"] = str(Path(self.config).resolve())
+        elif demo and not self.env.get("HERALD_CONFIG") and not Path("herald.toml").exists():
+            self._start_demo_service()
         configured = self.env.get("HERALD_REDIS_URL") or read_file(self.config, self.env).redis_url
         if configured:
             self.env["HERALD_REDIS_URL"] = configured
@@ -110,6 +120,13 @@ class Stack:
             f"[bold]engine[/]  dispatcher + {self.workers} workers under supervisord "
             f"(logs in {layout.run_dir})"
         )
+
+    def _start_demo_service(self) -> None:
+        self.demo_service = DemoService()
+        self.demo_service.start()
+        config = self.demo_service.write_config(self.state_dir / "demo-herald.toml")
+        self.env["HERALD_CONFIG"] = str(config.resolve())
+        console.print(f"[bold]monitor[/] watches {DEMO_NAME} on {self.demo_service.url}")
 
     def _start_redis(self) -> None:
         """The embedded Redis, on 6379 when free so that `Publisher()` and `herald publish`
@@ -172,6 +189,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.sandbox.kill()
                 self.sandbox.wait()
+        if self.demo_service is not None:
+            self.demo_service.stop()
         if self.redis_server is not None:
             self.redis_server.stop()
             forget_redis_url(self.state_dir)
@@ -188,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     stack = Stack(Path(args.state_dir), args.workers, args.sandbox_port, args.config)
     try:
-        stack.start()
+        stack.start(demo=args.demo)
         demo = _start_demo(stack, args, stop) if args.demo else None
         _watch(stack, args, stop, demo)
         if demo is not None and demo.report is not None:
@@ -227,6 +246,7 @@ def _start_demo(stack: Stack, args: argparse.Namespace, stop: threading.Event) -
             day = TradingDay(
                 pub, burst_trades=args.burst_trades, burst_ticks=args.burst_ticks, pace=args.pace,
                 say=lambda text: console.print(f"[cyan]demo[/]    {text}"),
+                outage=_outage(stack) if stack.demo_service else None,
             )  # fmt: skip
             run.ids = day.play()
             run.critical_ids = day.critical_ids
@@ -237,6 +257,24 @@ def _start_demo(stack: Stack, args: argparse.Namespace, stop: threading.Event) -
     run.thread = threading.Thread(target=play, name="demo", daemon=True)
     run.thread.start()
     return run
+
+
+def _outage(stack: Stack) -> Callable[[], None]:
+    """The demo's outage: stop the watched service until the monitor has seen it down,
+    then start it until the monitor has seen it up (each within a generous deadline)."""
+
+    def state() -> str:
+        raw = stack.redis().hget(keyspace.MONITOR_CHECKS, DEMO_NAME)
+        return msgspec.json.decode(raw, type=CheckStatus).state if raw else ""
+
+    def play() -> None:
+        assert stack.demo_service is not None
+        stack.demo_service.stop()
+        wait_until(lambda: state() == "down", 60, f"the monitor to see {DEMO_NAME} down", 0.2)
+        stack.demo_service.start()
+        wait_until(lambda: state() == "up", 60, f"the monitor to see {DEMO_NAME} up", 0.2)
+
+    return play
 
 
 def _watch(

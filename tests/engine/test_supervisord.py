@@ -18,7 +18,12 @@ def test_supervisord_runs_the_engine_and_restarts_killed_programs(engine, tmp_pa
     sup = Supervisor(Layout(run_dir=str(tmp_path / "run"), herald=herald, workers=2), engine.env)
     sup.start()
     try:
-        assert set(sup.states()) == {"dispatch:dispatch", "worker:worker-00", "worker:worker-01"}
+        assert set(sup.states()) == {
+            "dispatch:dispatch",
+            "monitor:monitor",
+            "worker:worker-00",
+            "worker:worker-01",
+        }
         with engine.publisher() as pub:
             first = [pub.publish(trade(i)) for i in range(12)]
         engine.wait_delivered({"trading-alerts": 12}, timeout=30)

@@ -32,8 +32,14 @@ def test_every_herald_command_in_compose_parses(argv: list[str]) -> None:
     assert callable(args.func)
 
 
-def test_all_four_herald_services_are_checked() -> None:
-    assert {argv[0] for argv in herald_commands()} == {"sandbox", "dispatch", "worker", "status"}
+def test_every_herald_service_is_checked() -> None:
+    assert {argv[0] for argv in herald_commands()} == {
+        "sandbox",
+        "dispatch",
+        "monitor",
+        "worker",
+        "status",
+    }
 
 
 def test_the_sandbox_healthcheck_path_exists() -> None:

@@ -1,0 +1,56 @@
+"""`herald monitor`: the health monitor (checks, pages on changes, the health summary)."""
+
+import argparse
+import asyncio
+import signal
+
+import redis
+from redis.asyncio import Redis
+
+from ground.settings import read_file
+from herald import options
+from monitor.settings import monitor_settings
+from producer import Publisher
+
+Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_parser(sub: Sub) -> None:  # type: ignore[valid-type]
+    p = sub.add_parser(  # type: ignore[attr-defined]
+        "monitor",
+        help="run the checks in herald.toml [monitor], page on changes, send health summaries",
+    )
+    options.add_redis_options(p)
+    p.add_argument(
+        "--metrics-port", type=int, default=0, metavar="PORT", help="Prometheus metrics (0: off)"
+    )
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--log-json", action="store_true", default=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from monitor.service import Monitor
+    from worker.metrics import serve
+
+    engine = options.settings(args)  # a bad herald.toml stops here, key named
+    settings = monitor_settings(read_file(args.config).monitor)
+    serve(args.metrics_port)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        client = Redis.from_url(engine.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        sync_client = redis.Redis.from_url(engine.redis_url, socket_timeout=5)
+        with Publisher(engine.redis_url, source="herald-monitor") as publisher:
+            monitor = Monitor(
+                settings, engine, publisher.publish, client=client, sync_client=sync_client
+            )
+            await monitor.run(stop)
+        await client.aclose()
+        sync_client.close()
+
+    asyncio.run(main())
+    return 0
