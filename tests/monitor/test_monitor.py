@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from ground import keyspace
@@ -206,6 +207,9 @@ def test_a_heartbeat_that_stops_pages_and_one_that_resumes_recovers(server):
 
     asyncio.run(scenario())
     assert [e.service for e in sent.of(ServiceDown)] == ["pricer"]
+    state = {"check": "pricer", "state": "up"}
+    assert REGISTRY.get_sample_value("herald_check_state", state) == 1.0  # the Prometheus view
+    assert REGISTRY.get_sample_value("herald_check_state", state | {"state": "down"}) == 0.0
 
 
 def test_failing_inside_a_window_does_not_page_until_it_closes(server):
