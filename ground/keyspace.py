@@ -111,9 +111,10 @@ forgets how long something has been down."""
 MONITOR_LEADER: Final = f"{ROOT}:monitor:leader"
 """String with a TTL: the id of the monitor that runs the checks and sends the summary."""
 MONITOR_WINDOWS: Final = f"{ROOT}:monitor:maintenance"
-"""Hash: window id -> a maintenance window announced by a `maintenance_scheduled` event."""
-MONITOR_CURSOR: Final = f"{ROOT}:monitor:cursor"
-"""String: the last stream entry id the monitor read for maintenance announcements."""
+"""Hash: stream entry id -> a window announced by a `maintenance_scheduled` event, written
+by the dispatcher as it routes the event (worker/announced.py)."""
+MONITOR_PAGED: Final = f"{ROOT}:monitor:paged"
+"""Hash: Herald's own problem key -> when it was paged, so a new leader sends its recovery."""
 
 
 def monitor_summary(slot: int) -> str:

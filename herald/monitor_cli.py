@@ -2,15 +2,22 @@
 
 import argparse
 import asyncio
+import functools
 import signal
+import time
 
 import redis
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from ground.settings import read_file
 from herald import options
 from monitor.settings import monitor_settings
 from producer import Publisher
+from schemas.catalog import AnyEvent
+from schemas.envelope import wrap
+from worker.config import Settings
 
 Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -29,6 +36,14 @@ def add_parser(sub: Sub) -> None:  # type: ignore[valid-type]
     p.set_defaults(func=run)
 
 
+def _post_directly(engine: Settings, event: AnyEvent, channels: tuple[str, ...] | None) -> None:
+    """A page about the engine itself goes around it, straight to the webhooks."""
+    from herald.direct import post
+
+    envelope = wrap(event, source="herald-monitor", now_ns=time.time_ns(), channels=channels)
+    post(envelope, engine)
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.service import Monitor
     from worker.metrics import serve
@@ -42,11 +57,23 @@ def run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        client = Redis.from_url(engine.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        # No retries inside redis-py: a turn that cannot reach Redis fails fast and the
+        # loop goes on probing; the next turn tries again.
+        client = Redis.from_url(
+            engine.redis_url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), 0),
+        )
         sync_client = redis.Redis.from_url(engine.redis_url, socket_timeout=5)
         with Publisher(engine.redis_url, source="herald-monitor") as publisher:
             monitor = Monitor(
-                settings, engine, publisher.publish, client=client, sync_client=sync_client
+                settings,
+                engine,
+                publisher.publish,
+                client=client,
+                sync_client=sync_client,
+                direct=functools.partial(_post_directly, engine),
             )
             await monitor.run(stop)
         await client.aclose()

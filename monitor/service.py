@@ -17,7 +17,9 @@ import math
 import os
 import socket
 import time
+import uuid
 from collections.abc import Callable
+from typing import cast
 
 import msgspec
 import redis
@@ -31,7 +33,7 @@ from monitor.lease import LEASE_S, Lease
 from monitor.maintenance import Maintenance
 from monitor.probes import Prober, blames_herald
 from monitor.sample import Sample
-from monitor.selfwatch import SelfWatch
+from monitor.selfwatch import Direct, SelfWatch
 from monitor.settings import CheckSpec, MonitorSettings
 from monitor.state import CheckState, Memory, State
 from monitor.summary import Summaries, all_healthy, health_summary
@@ -59,31 +61,34 @@ class Monitor:
         clock: Callable[[], float] | None = None,
         holder: str | None = None,
         lease_s: float = LEASE_S,
+        direct: Direct | None = None,
     ) -> None:
         self.settings = settings
         self.publish = publish
         self.client = client
         self.clock = clock or time.time
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.prober = prober or Prober(client)
         self.host = host or HostWatch()
         self.lease = Lease(client, self.holder, seconds=lease_s)
-        self.lease_s = lease_s
-        self._held_at = -math.inf
-        self.pager = Pager(publish, settings.group_within_s)
+        self.pager = Pager(publish, settings.group_within_s, self.clock)
         self.maintenance = Maintenance(settings.windows)
         self.summaries = Summaries(settings.summary_every_s, self.holder)
         self.states = {
             c.name: CheckState(c, samples=settings.latency_samples) for c in settings.checks
         }
         self.selfwatch = (
-            SelfWatch(sync_client, engine, publish) if settings.self_watch and sync_client else None
+            SelfWatch(sync_client, engine, publish, direct)
+            if settings.self_watch and sync_client
+            else None
         )
         self.leading = False
         self.max_drift_s = 0.0
         self._due: dict[str, float] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._next_housekeeping = 0.0
+        self._chores: asyncio.Task[None] | None = None
+        self._led_since = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("monitor %s: %d checks", self.holder, len(self.states))
@@ -93,6 +98,8 @@ class Monitor:
                     await self.step()
                 except (redis.RedisError, OSError) as exc:
                     log.warning("monitor: Redis trouble (%s); going on", exc)
+                except Exception:  # a bug in one turn must not end the watching
+                    log.exception("monitor: a turn failed; going on")
                 await _wait(stop, self._sleep_s())
         finally:
             await self._shutdown()
@@ -105,43 +112,82 @@ class Monitor:
             return
         self._start_due(now)
         self.pager.flush(self.clock())
-        if self.summaries.due(now) and await self.summaries.claim(self.client, now):
-            self.publish(await health_summary(self.client, self.states, self.host, now))
-        if now >= self._next_housekeeping:
+        if self.summaries.due(now) and self._summary_ready(now):
+            summary = await health_summary(self.client, self.states, self.host, now)
+            if await self.summaries.claim(self.client, now):
+                self.publish(summary)
+        if now >= self._next_housekeeping and (self._chores is None or self._chores.done()):
             self._next_housekeeping = now + self.settings.interval_s
-            await self.maintenance.refresh(self.client, now)
-            if self.selfwatch is not None:
-                await self.selfwatch.check(now)
+            self._chores = asyncio.create_task(self._housekeep(now), name="housekeeping")
 
     async def _lead(self, now: float) -> None:
-        """Hold the lease. Without Redis a leader carries on until its lease would have
-        lapsed anyway (no other monitor can have taken it before), so an outage of Redis
-        does not stop the checks; the Publisher spools the pages meanwhile."""
+        """Hold the lease. A leader that cannot reach Redis carries on: the checks matter
+        most when things break, and the Publisher spools its pages. (Should another
+        monitor still reach Redis, both speak until this one is back: duplicate pages
+        rather than none.)"""
         was = self.leading
         try:
             self.leading = await self.lease.hold()
         except (redis.RedisError, OSError) as exc:
-            self.leading = was and time.monotonic() - self._held_at < self.lease_s
             log.warning("monitor: cannot reach Redis for the lease (%s)", exc)
             return
-        if self.leading:
-            self._held_at = time.monotonic()
         if self.leading and not was:
             await self._take_over(now)
+        elif was and not self.leading:
+            self._stand_down()
+
+    def _stand_down(self) -> None:
+        """Another monitor leads now: stop probing and drop unsent pages (it re-derives
+        them from the memory this one stored)."""
+        log.warning("monitor %s lost the lease; standing by", self.holder)
+        for task in self._running.values():
+            task.cancel()
+        self.pager.drop()
+
+    def _summary_ready(self, now: float) -> bool:
+        """After taking over, wait for every check's first sample (or one timeout), so the
+        first summary does not count unprobed checks as up."""
+        longest = max((s.check.timeout_s for s in self.states.values()), default=0.0)
+        sampled = all(s.memory.last_at >= self._led_since for s in self.states.values())
+        return sampled or now - self._led_since > longest + 1.0
+
+    async def _housekeep(self, now: float) -> None:
+        """Maintenance windows and Herald's self-watch: off the scheduling path, bounded."""
+        try:
+            async with asyncio.timeout(self.settings.interval_s):
+                await self.maintenance.refresh(self.client, now)
+                if self.selfwatch is not None:
+                    await self.selfwatch.check(now)
+        except (TimeoutError, redis.RedisError, OSError) as exc:
+            log.warning("monitor: housekeeping skipped (%s)", exc or "timed out")
+        except Exception:
+            log.exception("monitor: housekeeping failed")
 
     async def _take_over(self, now: float) -> None:
         """Become the leader: carry on from what the last leader remembered."""
         log.info("monitor %s is now the leader", self.holder)
-        stored = await self.client.hgetall(keyspace.MONITOR_MEMORY)
+        self._led_since = now
+        stored = cast(dict[bytes, bytes], await self.client.hgetall(keyspace.MONITOR_MEMORY))
         decoder = msgspec.json.Decoder(Memory)
         for name, state in self.states.items():
             raw = stored.get(name.encode())
-            if raw is not None:
-                try:
-                    state.memory = decoder.decode(raw)
-                except msgspec.DecodeError:
-                    log.warning("monitor: forgetting unreadable state of %s", name)
+            try:
+                memory = decoder.decode(raw) if raw is not None else None
+            except msgspec.DecodeError:
+                log.warning("monitor: forgetting unreadable state of %s", name)
+                continue
+            if memory is not None and memory.last_at > state.memory.last_at:
+                state.memory = memory  # newer than ours: another leader ran meanwhile
+        await self._forget_removed(stored)
         self._due = dict.fromkeys(self.states, now)  # one phase: equal intervals run together
+
+    async def _forget_removed(self, stored: dict[bytes, bytes]) -> None:
+        """Checks no longer configured leave `herald status` (and their uptime goes)."""
+        gone = [n.decode() for n in stored if n.decode() not in self.states]
+        if gone:
+            await self.client.hdel(keyspace.MONITOR_MEMORY, *gone)
+            await self.client.hdel(keyspace.MONITOR_CHECKS, *gone)
+            await self.client.delete(*(keyspace.monitor_uptime(n) for n in gone))
 
     def _start_due(self, now: float) -> None:
         for name, due in self._due.items():
@@ -165,6 +211,8 @@ class Monitor:
             await self.handle(check, sample)
         except (redis.RedisError, OSError) as exc:
             log.warning("monitor: cannot record %s (%s)", check.name, exc)
+        except Exception:
+            log.exception("monitor: handling %s failed", check.name)
 
     async def handle(self, check: CheckSpec, sample: Sample) -> None:
         """Feed one sample to its check's state machine and tell what changed."""
@@ -210,6 +258,8 @@ class Monitor:
         return max(0.0, min(TICK_S, min(self._due.values()) - self.clock()))
 
     async def _shutdown(self) -> None:
+        if self._chores is not None:
+            self._chores.cancel()
         for task in list(self._running.values()):
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)

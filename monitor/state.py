@@ -88,6 +88,7 @@ class CheckState:
 
     def _count(self, sample: Sample) -> None:
         m = self.memory
+        m.since = m.since or sample.at  # the first sample starts the first state
         if sample.ok:
             m.passes, m.fails, m.failing_since = m.passes + 1, 0, None
         else:

@@ -32,8 +32,9 @@ class Summaries:
         slot = slot_of(now, self.every_s)
         if self.last_slot == slot:
             return False
+        claimed = await claim_slot(client, slot, self.every_s, self.holder)  # raises: retried
         self.last_slot = slot
-        return await claim_slot(client, slot, self.every_s, self.holder)
+        return claimed
 
 
 async def health_summary(

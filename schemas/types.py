@@ -8,16 +8,18 @@ at the dispatcher with a path-naming error. Decimals cannot carry `Meta` bounds,
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from msgspec import Meta
 
 # Patterns end in \Z, not $: msgspec searches with `re`, where `$` also matches before a
 # trailing newline. `\S` requires some visible text: Discord rejects blank field values.
-Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
+NAME_MAX: Final = 100
+TEXT_MAX: Final = 1000
+Name = Annotated[str, Meta(min_length=1, max_length=NAME_MAX, pattern=r"\S")]
 """A short identifier: service, server, pair, strategy, repository, exchange."""
 
-Text = Annotated[str, Meta(min_length=1, max_length=1000, pattern=r"\S")]
+Text = Annotated[str, Meta(min_length=1, max_length=TEXT_MAX, pattern=r"\S")]
 """Free text a human wrote or a system produced: reasons, errors, impact."""
 
 Url = Annotated[str, Meta(min_length=1, max_length=2000, pattern=r"^https?://")]

@@ -28,7 +28,7 @@ from ground.keyspace import PAYLOAD_FIELD
 from ground.settings import budget_key
 from producer.streams import LANES, stream_key
 from schemas.codec import decode
-from worker import dedupe, dlq, metrics
+from worker import announced, dedupe, dlq, metrics
 from worker.config import Settings
 from worker.lanes import as_bytes, lag_and_pending
 from worker.scripts import COMMIT
@@ -40,10 +40,9 @@ HEARTBEAT_TTL_S = 15
 """A dispatcher silent this long counts as gone in `herald status`."""
 HEARTBEAT_EVERY_S = 5.0
 BATCH_SIZE: Final = 2_000
-"""Entries per lane per read and per commit script. 2,000 rather than 500: faster in 7 of 7
-paired runs, +2-19 % events/s, median +12 % (docs/benchmarks/engine.md), at the cost of
-the script holding Redis ~15 ms per full batch, which only happens under a flood (an idle
-read returns a handful)."""
+"""Entries per lane per read and per commit script: +12 % events/s over 500 (median of 7
+paired runs, docs/benchmarks/engine.md) for the script holding Redis ~15 ms per full
+batch, which only a flood fills (an idle read returns a handful)."""
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
@@ -67,6 +66,7 @@ class _Batch:
     blobs: list[bytes] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
     touched: set[str] = field(default_factory=set)
+    windows: dict[str, bytes] = field(default_factory=dict)  # maintenance announced, by entry
 
 
 class Dispatcher:
@@ -275,6 +275,8 @@ class Dispatcher:
                 continue
             kind = envelope.kind
             kinds[kind] += 1
+            if kind == announced.KIND:
+                batch.windows[entry_id.decode()] = announced.encoded(envelope.event)
             fkey, closes = dedupe.plan(envelope, fold_fields)
             channels = envelope.channels or routes.get(kind, ())  # the event's own, if any
             ops.append(
@@ -291,6 +293,8 @@ class Dispatcher:
         now_ms = int(time.time() * 1000)
         ttl_ms = int(self.settings.seen_ttl_s * 1000)
         bucket = now_ms // ttl_ms
+        if batch.windows:  # before the commit: at least once, keyed by entry id
+            self.redis.hset(keyspace.MONITOR_WINDOWS, mapping=batch.windows)  # type: ignore[arg-type]
         self._commit(
             keys=[
                 batch.stream,

@@ -87,5 +87,5 @@ def test_a_dead_target_pages_critical_alerts_and_its_recovery_follows(engine, tm
         )  # fmt: skip
     finally:
         target.stop()
-    pages = [t for t in titles(engine, "critical-alerts") if "Service Down" in t]
+    pages = [t for t in titles(engine, "critical-alerts") if "Service Down - order-api" in t]
     assert len(pages) == 1, titles(engine, "critical-alerts")

@@ -29,6 +29,7 @@ from schemas import (
 from schemas.codec import encode
 from schemas.envelope import wrap
 from worker.config import load
+from worker.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
@@ -241,12 +242,14 @@ def test_an_announced_window_covers_the_service_it_names(server):
     )  # fmt: skip
 
     async def scenario() -> None:
+        envelope = wrap(announcement, source="ops", now_ns=time.time_ns())
+        client = server.client()
+        client.xadd(keyspace.stream("normal"), {keyspace.PAYLOAD_FIELD: encode(envelope)})
+        dispatcher = Dispatcher(client, load(env={"HERALD_REDIS_URL": server.url}))
+        dispatcher.ensure_groups()
+        assert dispatcher.step(block=False) == 1  # routing it records the window
         m = monitor(server, sent, checks=fast_checks(("ledger-db", port)))
         stop = asyncio.Event()
-        await m.step()  # the monitor's cursor starts at the streams' end...
-        envelope = wrap(announcement, source="ops", now_ns=time.time_ns())
-        server.client().xadd("herald:events:normal", {keyspace.PAYLOAD_FIELD: encode(envelope)})
-        m._next_housekeeping = 0.0  # ...and reads the announcement on its next turn
         task = asyncio.create_task(m.run(stop))
         await until(lambda: state_of(server, "ledger-db") == "maintenance", 5, "maintenance")
         stop.set()

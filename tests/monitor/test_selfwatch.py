@@ -3,7 +3,6 @@ webhook page (the last through #system-status), confirmed before they page."""
 
 import asyncio
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +13,6 @@ from ground.channels import CRITICAL_ALERTS, SYSTEM_STATUS
 from herald.redis_server import RedisServer
 from monitor.selfwatch import SelfWatch
 from schemas import ServiceDown, ServiceRecovered
-from schemas.codec import encode
-from schemas.envelope import wrap
-from tests.factories import sample
 from worker import dlq
 from worker.config import load
 from worker.dlq import DeadLetterQueue
@@ -37,50 +33,65 @@ class Sent:
     def __init__(self) -> None:
         self.calls: list[tuple[object, tuple[str, ...] | None]] = []
 
-    def __call__(self, event: object, *, channels: tuple[str, ...] | None = None) -> str:
+    def __call__(self, event: object, channels: tuple[str, ...] | None = None) -> str:
         self.calls.append((event, channels))
         return "id"
 
+    def about(self, service: str) -> list[tuple[object, tuple[str, ...] | None]]:
+        return [(e, ch) for e, ch in self.calls if getattr(e, "service", None) == service]
 
-def watch(server: RedisServer, sent: Sent) -> SelfWatch:
+
+def watch(server: RedisServer, sent: Sent, direct: Sent | None = None) -> SelfWatch:
     env = {"HERALD_REDIS_URL": server.url}
     env |= {f"HERALD_WEBHOOK_{c}": WEBHOOK.format(c) for c in ("CRITICAL_ALERTS", "SYSTEM_STATUS")}
-    return SelfWatch(server.client(), load(env=env), sent)
+    return SelfWatch(server.client(), load(env=env), sent, direct)
 
 
-def test_no_dispatcher_pages_on_the_second_read_and_recovers_when_it_is_back(server):
+def test_no_dispatcher_pages_once_confirmed_and_a_new_leader_sends_the_recovery(server):
     sent, client = Sent(), server.client()
-    envelope = wrap(sample("trade_executed"), source="t", now_ns=time.time_ns())
-    client.xadd(keyspace.stream("normal"), {keyspace.PAYLOAD_FIELD: encode(envelope)})
     selfwatch = watch(server, sent)
     asyncio.run(selfwatch.check(100.0))
-    assert sent.calls == []  # seen once: a deploy restarting the dispatcher is not a page
+    asyncio.run(selfwatch.check(110.0))
+    assert sent.calls == []  # two reads, but 10 s: a deploy restarting things is not a page
     asyncio.run(selfwatch.check(130.0))
-    ((page, channels),) = sent.calls
+    ((page, channels),) = sent.about("herald no-dispatcher")
     assert isinstance(page, ServiceDown)
-    assert page.service == "herald no-dispatcher"
     assert channels is None
     client.set(keyspace.dispatcher_heartbeat("d1"), 1, ex=60)
-    asyncio.run(selfwatch.check(160.0))
-    recovered, _ = sent.calls[-1]
+    successor = watch(server, sent)  # the leader changed: what was paged is in Redis
+    asyncio.run(successor.check(160.0))
+    recovered, _ = sent.about("herald no-dispatcher")[-1]
     assert isinstance(recovered, ServiceRecovered)
-    assert recovered.down_for.total_seconds() == 30.0
+    assert recovered.down_for.total_seconds() == 60.0
+    assert len(sent.about("herald no-worker")) == 1  # still no worker: paged once, not again
 
 
-def test_the_dlq_pages_when_it_grows_not_for_what_was_there(server):
+def test_pages_about_the_engine_itself_go_around_it(server):
+    sent, direct = Sent(), Sent()
+    selfwatch = watch(server, sent, direct)
+    for now in (1.0, 30.0):
+        asyncio.run(selfwatch.check(now))
+    assert {e.service for e, _ in direct.calls} == {"herald no-dispatcher", "herald no-worker"}
+    assert sent.calls == []
+
+
+def test_a_dlq_burst_pages_at_once_and_only_growth_past_it_pages_again(server):
     sent, queue = Sent(), DeadLetterQueue(server.client())
     queue.add([dlq.dead_letter(b"old", "known")])
     selfwatch = watch(server, sent)
-    for now in (1.0, 2.0, 3.0):
+    for now in (1.0, 2.0):
         asyncio.run(selfwatch.check(now))
-    assert sent.calls == []
-    queue.add([dlq.dead_letter(b"new", "fresh trouble")])
-    asyncio.run(selfwatch.check(4.0))
-    queue.add([dlq.dead_letter(b"newer", "more trouble")])
-    asyncio.run(selfwatch.check(5.0))
-    ((page, _),) = sent.calls
-    assert page.service == "herald dlq"
-    assert "1 new dead letters (3 in all)" in page.impact
+    assert sent.about("herald dlq") == []  # what was there before is known
+    queue.add([dlq.dead_letter(b"a", "burst"), dlq.dead_letter(b"b", "burst")])
+    for now in (3.0, 4.0, 5.0):
+        asyncio.run(selfwatch.check(now))
+    queue.add([dlq.dead_letter(b"c", "more")])
+    asyncio.run(selfwatch.check(6.0))
+    impacts = [e.impact for e, _ in sent.about("herald dlq")]
+    assert [i.split(".")[0] for i in impacts] == [
+        "2 new dead letters (3 in all)",
+        "1 new dead letters (4 in all)",
+    ]
 
 
 def test_a_dead_critical_webhook_is_reported_through_system_status(server):
@@ -88,8 +99,6 @@ def test_a_dead_critical_webhook_is_reported_through_system_status(server):
     client.hset(keyspace.channel_state(CRITICAL_ALERTS), keyspace.STATE_DEAD, "404 Unknown Webhook")
     selfwatch = watch(server, sent)
     asyncio.run(selfwatch.check(1.0))
-    asyncio.run(selfwatch.check(2.0))
-    pages = [(e, ch) for e, ch in sent.calls if isinstance(e, ServiceDown)]
-    assert [(e.service, ch) for e, ch in pages] == [
-        ("discord webhook #critical-alerts", (SYSTEM_STATUS,))
-    ]
+    asyncio.run(selfwatch.check(31.0))
+    pages = sent.about(f"herald webhook-dead:{CRITICAL_ALERTS}")
+    assert [(type(e), ch) for e, ch in pages] == [(ServiceDown, (SYSTEM_STATUS,))]
