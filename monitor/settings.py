@@ -18,6 +18,7 @@ import msgspec
 from ground.errors import ConfigError
 from ground.names import CHECK_NAME
 from ground.settings import duration_seconds
+from schemas.types import NAME_MAX, TEXT_MAX
 
 Kind = Literal["http", "tcp", "redis", "process", "systemd", "command", "heartbeat"]
 KINDS: Final[tuple[str, ...]] = Kind.__args__  # type: ignore[attr-defined]
@@ -185,6 +186,11 @@ def _check(key: str, c: CheckFile, interval: float, timeout: float) -> CheckSpec
         raise ConfigError(
             f"`{key}.name`: {c.name!r} is not a check name (letters, digits, . _ - : @ / +)"
         )
+    for key_name in ("server", "impact"):
+        value = getattr(c, key_name)
+        limit = NAME_MAX if key_name == "server" else TEXT_MAX
+        if value is not None and not (value.strip() and len(value) <= limit):
+            raise ConfigError(f"`{key}.{key_name}`: 1 to {limit} characters, not blank")
     for required in _REQUIRED[c.kind]:
         if getattr(c, required) in (None, "", []):
             raise ConfigError(f"`{key}.{required}`: a {c.kind} check needs it")

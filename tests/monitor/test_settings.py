@@ -35,6 +35,8 @@ def test_defaults_and_durations():
         ({"name": "api", "kind": "heartbeat", "interval": "soon"}, "monitor.checks[0].interval"),
         ({"name": "api", "kind": "heartbeat", "colour": "red"}, "monitor.checks[0]"),
         ({"name": "api", "kind": "heartbeat", "failure_threshold": 0}, "failure_threshold"),
+        ({"name": "api", "kind": "heartbeat", "server": "x" * 101}, "monitor.checks[0].server"),
+        ({"name": "api", "kind": "heartbeat", "server": " "}, "monitor.checks[0].server"),
     ],
 )
 def test_a_bad_check_names_its_key(check, key):
