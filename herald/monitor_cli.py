@@ -6,11 +6,10 @@ import functools
 import signal
 import time
 
-import redis
-from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from ground import connect
 from ground.settings import read_file
 from herald import options
 from monitor.settings import monitor_settings
@@ -20,6 +19,8 @@ from schemas.envelope import wrap
 from worker.config import Settings
 
 Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
+REDIS_CONNECTIONS = 32
+"""The monitor's connections to Herald's Redis; more requests wait (up to 2 s) for one."""
 
 
 def add_parser(sub: Sub) -> None:  # type: ignore[valid-type]
@@ -58,14 +59,19 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         # No retries inside redis-py: a turn that cannot reach Redis fails fast and the
-        # loop goes on probing; the next turn tries again.
-        client = Redis.from_url(
+        # loop goes on probing; the next turn tries again. A blocking pool: a round of
+        # 500 checks finishing together waits its turn for a connection instead of
+        # losing results to "Too many connections".
+        client = connect.async_client(
             engine.redis_url,
+            blocking=True,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=2,
             socket_timeout=2,
             socket_connect_timeout=2,
             retry=Retry(NoBackoff(), 0),
         )
-        sync_client = redis.Redis.from_url(engine.redis_url, socket_timeout=5)
+        sync_client = connect.sync_client(engine.redis_url, socket_timeout=5)
         with Publisher(engine.redis_url, source="herald-monitor") as publisher:
             monitor = Monitor(
                 settings,

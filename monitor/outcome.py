@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-import httpx
 import redis.exceptions
 
 from ground.redact import redact
@@ -44,7 +43,7 @@ def describe(exc: BaseException, timeout_s: float) -> str:
     """A failed probe's exception as a person reads it: `connection refused`, `timed out
     after 5s`, `cannot resolve the host name`, else the exception's own message."""
     for link in _chain(exc):
-        if isinstance(link, TimeoutError | httpx.TimeoutException | redis.exceptions.TimeoutError):
+        if isinstance(link, TimeoutError | redis.exceptions.TimeoutError):
             return f"timed out after {seconds(timeout_s)}"
         if isinstance(link, ConnectionRefusedError):
             return "connection refused"
@@ -54,7 +53,7 @@ def describe(exc: BaseException, timeout_s: float) -> str:
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and what caused it: httpx and redis wrap the OSError that says why."""
+    """The exception and what caused it: aiohttp and redis wrap the OSError that says why."""
     seen: set[int] = set()
     link: BaseException | None = exc
     while link is not None and id(link) not in seen:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-import httpx
+import aiohttp
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -32,6 +32,11 @@ HERALD_REDIS_DOWN: Final = "redis: Herald's Redis unreachable: "
 """Prefix of a heartbeat check's detail when the heartbeat could not be read at all."""
 MAX_BODY: Final = 1 << 20
 """An HTTP check reads at most this much of a body for `body_contains` / `json_path`."""
+HTTP_IN_FLIGHT: Final = 64
+"""HTTP probes sent at once; more wait for a slot. One event loop reads every answer, so
+each probe in flight delays the others' reading of theirs: 500 at once measured a local
+target's 2 ms answer as 100-600 ms. The wait for a slot counts toward neither the latency
+nor the timeout, so it cannot make a check slow or down."""
 _SELF_TIMED: Final = frozenset({"command", "systemd"})
 """Kinds that enforce the timeout themselves (to kill the process) and need a moment
 more to reap it."""
@@ -43,25 +48,19 @@ def blames_herald(check: CheckSpec, sample: Sample) -> bool:
 
 
 class Prober:
-    """Runs checks. `herald_redis` is borrowed (the caller closes it); the HTTP client,
-    when not given, and the `redis` checks' clients are this prober's to close."""
+    """Runs checks. `herald_redis` is borrowed (the caller closes it); the HTTP session
+    and the `redis` checks' clients are this prober's to close."""
 
     def __init__(
-        self,
-        herald_redis: aioredis.Redis,
-        *,
-        http: httpx.AsyncClient | None = None,
-        now: Callable[[], float] = time.time,
+        self, herald_redis: aioredis.Redis, *, now: Callable[[], float] = time.time
     ) -> None:
         self.herald_redis = herald_redis
-        self.http = http or httpx.AsyncClient(
-            follow_redirects=True, headers={"User-Agent": "herald-monitor"}
-        )
-        self._own_http = http is None
         self.now = now
+        self._http: aiohttp.ClientSession | None = None
         self._redis: dict[str, aioredis.Redis] = {}
+        self._http_slots = asyncio.Semaphore(HTTP_IN_FLIGHT)
         self._kinds: Mapping[str, Callable[[CheckSpec], Awaitable[Outcome]]] = {
-            "http": self._http,
+            "http": self._get,
             "tcp": _tcp,
             "redis": self._ping,
             "process": probe_process,
@@ -72,6 +71,12 @@ class Prober:
 
     async def probe(self, check: CheckSpec) -> Sample:
         """Run `check` once; any failure, timeout included, is a `Sample(ok=False)`."""
+        if check.kind != "http":
+            return await self._probe(check)
+        async with self._http_slots:
+            return await self._probe(check)
+
+    async def _probe(self, check: CheckSpec) -> Sample:
         at = self.now()
         started = time.perf_counter()
         bound = check.timeout_s + (REAP_S + 0.5 if check.kind in _SELF_TIMED else 0.0)
@@ -91,26 +96,37 @@ class Prober:
         for client in clients:
             with contextlib.suppress(Exception):
                 await client.aclose()
-        if self._own_http:
-            await self.http.aclose()
+        if self._http is not None:
+            await self._http.close()
 
-    async def _http(self, check: CheckSpec) -> Outcome:
+    def _session(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running loop, as aiohttp requires. aiohttp rather
+        than httpx here: a third of the CPU per probe, which is what 500 checks in one
+        process spend their time on."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=60),
+                headers={"User-Agent": "herald-monitor"},
+            )
+        return self._http
+
+    async def _get(self, check: CheckSpec) -> Outcome:
         options = check.options
         wanted = options.get("expect_status", 200)
         allowed = wanted if isinstance(wanted, list) else [wanted]
         try:
-            async with self.http.stream(
+            async with self._session().request(
                 str(options.get("method", "GET")),
                 str(options["url"]),
-                timeout=httpx.Timeout(check.timeout_s),
+                timeout=aiohttp.ClientTimeout(total=check.timeout_s),
             ) as response:
-                status = f"HTTP {response.status_code}"
-                if response.status_code not in allowed:
+                status = f"HTTP {response.status}"
+                if response.status not in allowed:
                     return Outcome(False, status)
                 if "body_contains" not in options and "json_path" not in options:
                     return Outcome(True, status)
                 problem = body_problem(await _read_capped(response), options)
-        except httpx.TimeoutException:
+        except TimeoutError:
             return Outcome(False, f"timed out after {seconds(check.timeout_s)}", timed=False)
         return Outcome(problem is None, problem or status)
 
@@ -148,9 +164,9 @@ async def _tcp(check: CheckSpec) -> Outcome:
     return Outcome(True, f"port {port} open")
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.content.iter_chunked(1 << 16):
         body += chunk
         if len(body) >= MAX_BODY:
             break

@@ -229,7 +229,8 @@ class Monitor:
             pct = await uptime.uptime_pct(self.client, self.states, sample.at)
             self.publish(all_healthy(self.states, pct))
         await self._save(state)
-        await uptime.record(self.client, check.name, sample.ok, sample.at)
+        if not in_window:  # planned downtime is not downtime
+            await uptime.record(self.client, check.name, sample.ok, sample.at)
 
     def _any_down(self) -> bool:
         return any(s.memory.state is State.DOWN for s in self.states.values())

@@ -226,7 +226,10 @@ def test_failing_inside_a_window_does_not_page_until_it_closes(server):
         task = asyncio.create_task(m.run(stop))
         await until(lambda: state_of(server, "db") == "maintenance", 5, "maintenance")
         assert not sent.of(ServiceDown)
+        uptime_of_db = keyspace.monitor_uptime("db")
+        assert server.client().hlen(uptime_of_db) == 0  # planned downtime is not downtime
         await until(lambda: sent.of(ServiceDown), 15, "the page once the window closes")
+        assert server.client().hlen(uptime_of_db) > 0
         stop.set()
         await task
 
