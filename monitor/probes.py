@@ -101,8 +101,8 @@ class Prober:
 
     def _session(self) -> aiohttp.ClientSession:
         """Made on first use, inside the running loop, as aiohttp requires. aiohttp rather
-        than httpx here: a third of the CPU per probe, which is what 500 checks in one
-        process spend their time on."""
+        than httpx here: a round of 500 probes cost the monitor 0.6 s of CPU against
+        1.0-1.2 s (docs/BENCHMARKS.md, Monitor)."""
         if self._http is None:
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=60),
