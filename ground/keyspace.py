@@ -127,6 +127,131 @@ def monitor_uptime(check: str) -> str:
     return f"{ROOT}:monitor:uptime:{check}"
 
 
+# -- the bot and alert mutes ------------------------------------------------------------------
+
+BOT_SEEN_TTL_S: Final = 600
+"""An interaction id is remembered this long: twice the 5-minute window its signed
+timestamp must fall in, so a replay is refused by one rule or the other."""
+
+
+def bot_seen(interaction_id: str) -> str:
+    """String with a TTL: an interaction already taken in (a second copy is a replay)."""
+    return f"{ROOT}:bot:seen:{interaction_id}"
+
+
+def bot_confirm(nonce: str) -> str:
+    """String with a 60 s TTL: a pending /restart or /deploy confirmation (bot/control.py);
+    deleted atomically by the click that claims it, so the action runs once."""
+    return f"{ROOT}:bot:confirm:{nonce}"
+
+
+MUTES: Final = f"{ROOT}:mutes"
+"""Hash: mute target (`all`, `channel:<name>`, `kind:<kind>`) -> the mute as JSON
+(worker/mutes.py), each with its own expiry."""
+
+# -- the books --------------------------------------------------------------------------------
+
+BOOKS_GROUP: Final = "herald-books"
+"""The books' consumer group on the lanes' streams: independent of `GROUP` (delivery)."""
+BOOKS_PREFIX: Final = f"{ROOT}:books:"
+BOOKS_SEEN_DAYS: Final = 8
+"""How long (days after the UTC day of its id) an event id is remembered as counted."""
+BOOKS_POSITIONS: Final = f"{ROOT}:books:positions"
+"""Hash: `net:<pair>`, `cost:<pair>`, `price:<pair>`, `at:<pair>` (units of 1e-8)."""
+BOOKS_PNL: Final = f"{ROOT}:books:pnl"
+"""Hash: the latest `pnl_update` (fields below)."""
+BOOKS_RECENT: Final = f"{ROOT}:books:recent"
+"""List, newest first: the last trades (msgpack `books.query.TradeRow`), capped."""
+
+
+def books_totals(day: str, scope: str) -> str:
+    """Hash of one day's figures in one scope (`all`, `pair:<pair>`, `strategy:<name>`)."""
+    return f"{BOOKS_PREFIX}day:{day}:{scope}"
+
+
+def books_curve(day: str, segment: int, scope: str) -> str:
+    """Hash of a segment of one day's P&L buckets in one scope: `<bucket>:<s|h|l|d>`.
+    Segments of a few hours keep each hash a small listpack (about 5x less memory)."""
+    return f"{BOOKS_PREFIX}curve:{day}:{segment}:{scope}"
+
+
+def books_scopes(day: str) -> str:
+    """Set of the pair and strategy scopes a day has figures for."""
+    return f"{BOOKS_PREFIX}scopes:{day}"
+
+
+def books_seen(utc_day: str, minute: str) -> str:
+    """Hash of the counted event ids (16 raw bytes) created in one minute of a UTC day."""
+    return f"{BOOKS_PREFIX}seen:{utc_day}:{minute}"
+
+
+def books_recent(pair: str) -> str:
+    return f"{BOOKS_RECENT}:{pair}"
+
+
+BOOKS_SCOPE_ALL: Final = "all"
+BOOKS_TRADES: Final = "n"
+BOOKS_WINS: Final = "w"
+BOOKS_LOSSES: Final = "l"
+BOOKS_VOLUME: Final = "vol"
+BOOKS_NOTIONAL: Final = "ntl"
+BOOKS_PNL_SUM: Final = "pnl"
+BOOKS_LATENCY_SUM: Final = "lat"
+"""Microseconds."""
+BOOKS_LATENCY_MAX: Final = "latmax"
+BOOKS_BEST: Final = "best"
+BOOKS_WORST: Final = "worst"
+BOOKS_SIGNALS: Final = "sig"
+BOOKS_UPDATED: Final = "u"
+"""Epoch ms of the last change: a report compares it to tell a correction is due."""
+BOOKS_PNL_FIELDS: Final = ("at", "id", "daily_pnl", "total_pnl", "open_positions", "exposure")
+BOOKS_CURVE_PARTS: Final = ("s", "h", "l", "d")
+"""A curve bucket's fields `<bucket>:<part>`: sum, highest and lowest running sum, largest fall."""
+BOOKS_POS_NET: Final = "net:"
+BOOKS_POS_COST: Final = "cost:"
+BOOKS_POS_PRICE: Final = "price:"
+BOOKS_POS_AT: Final = "at:"
+BOOKS_LUA_NAMES: Final[dict[str, object]] = {
+    "TRADES": BOOKS_TRADES,
+    "WINS": BOOKS_WINS,
+    "LOSSES": BOOKS_LOSSES,
+    "VOLUME": BOOKS_VOLUME,
+    "NOTIONAL": BOOKS_NOTIONAL,
+    "PNL_SUM": BOOKS_PNL_SUM,
+    "LATENCY_SUM": BOOKS_LATENCY_SUM,
+    "SIGNALS": BOOKS_SIGNALS,
+    "LATENCY_MAX": BOOKS_LATENCY_MAX,
+    "BEST": BOOKS_BEST,
+    "WORST": BOOKS_WORST,
+    "UPDATED": BOOKS_UPDATED,
+    "POS_NET": BOOKS_POS_NET,
+    "POS_COST": BOOKS_POS_COST,
+    "POS_PRICE": BOOKS_POS_PRICE,
+    "POS_AT": BOOKS_POS_AT,
+    **{f"CURVE_{part.upper()}": part for part in BOOKS_CURVE_PARTS},
+}
+"""The books' field names, for `lua(script, **BOOKS_LUA_NAMES)`."""
+
+
+def books_report(period_key: str) -> str:
+    """Hash: who claimed a period's report and what was posted (books/schedule.py),
+    `daily:2026-12-01` -> `herald:books:report:daily:2026-12-01`."""
+    return f"{BOOKS_PREFIX}report:{period_key}"
+
+
+REPORT_STATE: Final = "state"
+"""`claimed` (being posted; the holder refreshes `REPORT_CLAIMED_MS`) or `posted`."""
+REPORT_HOLDER: Final = "holder"
+REPORT_CLAIMED_MS: Final = "claimed_ms"
+REPORT_VERSION: Final = "version"
+"""0 for the report, n for its n-th correction."""
+REPORT_TRADES: Final = "trades"
+REPORT_PNL: Final = "pnl"
+"""The figures last posted (a decimal string), compared with the books for corrections."""
+REPORT_POSTED_MS: Final = "posted_ms"
+REPORT_EVENT_ID: Final = "event_id"
+REPORT_LATE: Final = "late"
+
 # -- fields -----------------------------------------------------------------------------------
 
 LEDGER_EVENT: Final = "e"
@@ -166,13 +291,17 @@ QUEUED_PREFIX: Final = "queued:"
 """`queued:<channel>`: events put in a channel's outbox (after dedupe)."""
 FOLDED_PREFIX: Final = "folded:"
 """`folded:<kind>`: repeats folded, by kind."""
+MUTED: Final = "muted"
+"""Events not sent because every channel they go to (or their kind) was muted."""
+MUTED_PREFIX: Final = "muted:"
+"""`muted:<kind>`: events muted, by kind."""
 LIMITED_PREFIX: Final = "429:"
 """`429:<scope>`: rate-limit answers by scope (user, shared, global, cloudflare)."""
 
 # -- ledger outcomes ----------------------------------------------------------------------------
 
 DUPLICATE: Final = "duplicate"
-OUTCOMES: Final = (DELIVERED, DIGESTED, FOLDED, DUPLICATE, DEAD_LETTERED)
+OUTCOMES: Final = (DELIVERED, DIGESTED, FOLDED, MUTED, DUPLICATE, DEAD_LETTERED)
 
 
 LUA_NAMES: Final[dict[str, object]] = {
@@ -195,6 +324,8 @@ LUA_NAMES: Final[dict[str, object]] = {
     "IN_PREFIX": IN_PREFIX,
     "QUEUED_PREFIX": QUEUED_PREFIX,
     "FOLDED_PREFIX": FOLDED_PREFIX,
+    "MUTED": MUTED,
+    "MUTED_PREFIX": MUTED_PREFIX,
     "PAYLOAD_FIELD": PAYLOAD_FIELD.decode(),
 }
 

@@ -65,6 +65,10 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     delivery: DeliveryFile = msgspec.field(default_factory=DeliveryFile)
     monitor: dict[str, Any] | None = None
     """`[monitor]`: checked by the monitor's own settings (monitor/settings.py)."""
+    reports: dict[str, Any] | None = None
+    """`[reports]`: checked by the books' own settings (books/settings.py)."""
+    bot: dict[str, Any] | None = None
+    """`[bot]`: checked by the bot's own settings (bot/settings.py)."""
 
 
 # -- the file ---------------------------------------------------------------------------------

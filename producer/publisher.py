@@ -25,11 +25,14 @@ import redis
 
 from ground import keyspace
 from ground.backoff import backoff
+from ground.connect import sync_client
 from ground.names import check_name
 from ground.redact import redact
+from ground.replicated import ReplicatedScript
 from ground.settings import redis_location
 from producer.spool import Record, Spool
 from producer.streams import XADD_MANY, stream_key
+from schemas.attachments import Attachment, check_attachments
 from schemas.base import Lane, Severity
 from schemas.catalog import AnyEvent
 from schemas.codec import encode
@@ -76,7 +79,9 @@ class _Beat:
         self.at_ms = at_ms
 
 
-_Item = tuple[str, int, AnyEvent, Severity | None, str | None, tuple[str, ...] | None]
+_Item = tuple[
+    str, int, AnyEvent, Severity | None, str | None, tuple[str, ...] | None, tuple[Attachment, ...]
+]
 _live: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
 
 
@@ -101,7 +106,7 @@ class Publisher:
         """Where events go, and which rule chose it (`ground.settings.redis_location`)."""
         self.redis_url = self.location.url
         self.source = source or os.environ.get("HERALD_SOURCE") or Path(sys.argv[0]).stem or "app"
-        self._redis = redis.Redis.from_url(
+        self._redis = sync_client(
             self.redis_url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
         )
         self._buffer_size = buffer_size
@@ -124,7 +129,7 @@ class Publisher:
         self._waiting: list[_Flush] = []
         self._beats: dict[str, int] = {}
         """Heartbeats taken from the queue and not yet in Redis: name -> newest epoch ms."""
-        self._xadd_many = self._redis.register_script(XADD_MANY)
+        self._xadd_many = ReplicatedScript(self._redis, XADD_MANY)
         self._stats_key = f"{keyspace.PRODUCERS}{self.source}:{socket.gethostname()}:{os.getpid()}"
         self._stats_due = 0.0
         self._thread = threading.Thread(target=self._run, name="herald-publisher", daemon=True)
@@ -140,18 +145,21 @@ class Publisher:
         severity: Severity | None = None,
         dedup_key: str | None = None,
         channels: Iterable[str] | None = None,
+        attachments: Iterable[Attachment] = (),
     ) -> str:
         """Queue an event and return its id at once; never raises for Redis trouble.
 
-        `channels` sends it there instead of its kind's configured route (an unknown
-        channel raises `InvalidEvent` here, not in the background thread)."""
+        `channels` sends it there instead of its kind's configured route; `attachments`
+        go with its message (an unknown channel or a file beyond Discord's limits
+        raises `InvalidEvent` here, not in the background thread)."""
         now = time.time_ns()
         event_id = new_event_id(now)
         route = None if channels is None else check_channels(channels)
+        files = check_attachments(attachments) if attachments else ()
         if len(self._queue) >= self._buffer_size or self._closing:
             self._drop()
             return event_id
-        self._queue.append((event_id, now, event, severity, dedup_key, route))
+        self._queue.append((event_id, now, event, severity, dedup_key, route, files))
         if self._idle:
             self._wake.set()
         return event_id
@@ -256,16 +264,11 @@ class Publisher:
                 if item.at_ms > self._beats.get(item.name, 0):  # coalesce: newest wins
                     self._beats[item.name] = item.at_ms
                 continue
-            event_id, now, event, severity, dedup_key, channels = item
+            event_id, now, event, severity, dedup_key, channels, files = item
             envelope = wrap(
-                event,
-                source=self.source,
-                severity=severity,
-                dedup_key=dedup_key,
-                channels=channels,
-                now_ns=now,
-                event_id=event_id,
-            )
+                event, source=self.source, severity=severity, dedup_key=dedup_key,
+                channels=channels, now_ns=now, event_id=event_id, attachments=files,
+            )  # fmt: skip
             records.append((envelope.lane, encode(envelope)))
         self._taken += len(records)
         return records, markers
@@ -306,20 +309,19 @@ class Publisher:
                 return  # interleave: keep the in-memory buffer from filling up meanwhile
 
     def _xadd(self, records: list[Record]) -> bool:
-        """One EVALSHA per lane: a single round trip and reply for the whole batch.
+        """One EVALSHA per lane, then `WAIT 1`, in one pipeline: one round trip a batch.
 
         redis-py builds and parses one Python object per pipelined command, which caps a
         plain XADD pipeline near 140k/s here; the script keeps the caller side near 0.5 us
-        an event. Order within a lane is kept; lanes are independent streams anyway.
-        """
+        an event. A batch no attached replica confirmed raises: spooled and sent again."""
         by_lane: dict[Lane, list[bytes]] = {}
         for lane, payload in records:
             by_lane.setdefault(lane, []).append(payload)
         try:
-            for lane, payloads in by_lane.items():
-                self._xadd_many(
-                    keys=[stream_key(lane, self._prefix)], args=[self._maxlen, *payloads]
-                )
+            self._xadd_many([
+                ([stream_key(lane, self._prefix)], [self._maxlen, *payloads])
+                for lane, payloads in by_lane.items()
+            ])  # fmt: skip
         except redis.RedisError as exc:
             self._mark_down(exc)
             return False

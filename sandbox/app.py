@@ -7,7 +7,7 @@ import signal
 
 from aiohttp import web
 
-from sandbox import admin, execute, viewer
+from sandbox import admin, execute, interactions, viewer
 from sandbox.config import SandboxConfig
 from sandbox.execute import STATE
 from sandbox.state import SandboxState
@@ -22,6 +22,7 @@ def make_app(config: SandboxConfig) -> web.Application:
     execute.add_routes(app)
     admin.add_routes(app)
     viewer.add_routes(app)
+    interactions.add_routes(app)
     return app
 
 

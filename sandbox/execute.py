@@ -16,7 +16,10 @@ import msgspec
 from aiohttp import web
 
 from ground.redact import redact
+from sandbox import interactions
 from sandbox.faults import Decision, Storm
+from sandbox.files import StoredFile
+from sandbox.multipart import Upload, attachment_refs, check_json, is_multipart, read_message
 from sandbox.ratelimit import SCOPE_GLOBAL, SCOPE_SHARED, SCOPE_USER, Verdict
 from sandbox.state import SandboxState
 from sandbox.store import iso_now
@@ -98,16 +101,56 @@ def _mentions(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _attach(
+    state: SandboxState,
+    embeds: list[dict[str, Any]],
+    uploads: list[Upload],
+    channel_id: str,
+    base_url: str,
+) -> list[dict[str, Any]]:
+    """Store the files; as Discord does, a file an embed names becomes that embed's
+    image (or thumbnail, icon) with the file's URL, the others the message's attachments."""
+    stored: list[dict[str, Any]] = []
+    for upload in uploads:
+        file = StoredFile(
+            state.store.snowflakes.next(), channel_id, upload.filename,
+            upload.content_type, upload.data, upload.description,
+        )  # fmt: skip
+        state.store.files.add(file)
+        stored.append(file.describe(base_url))
+    by_name: dict[str, dict[str, Any]] = {}
+    for shown in stored:  # two files of one name: a URL names the first
+        by_name.setdefault(shown["filename"], shown)
+    used: set[str] = set()
+    for path, name in list(attachment_refs({"embeds": embeds})):
+        _, index, part, key = path
+        shown = by_name[name]
+        node = embeds[int(index)][str(part)] = dict(embeds[int(index)][str(part)])
+        node[str(key)] = shown["url"]
+        if key == "url":
+            node.update({k: shown[k] for k in ("proxy_url", "width", "height") if k in shown})
+        used.add(shown["id"])
+    return [shown for shown in stored if shown["id"] not in used]
+
+
 def build_message(
-    state: SandboxState, payload: dict[str, Any], webhook_id: str, channel: str
+    state: SandboxState,
+    payload: dict[str, Any],
+    webhook_id: str,
+    channel: str,
+    *,
+    uploads: list[Upload] | None = None,
+    base_url: str = "",
 ) -> dict[str, Any]:
     """The message object Discord returns for `?wait=true`."""
     embeds = [{"type": "rich", **embed} for embed in payload.get("embeds") or []]
+    channel_id = state.registry.channel_id(channel)
+    attachments = _attach(state, embeds, uploads, channel_id, base_url) if uploads else []
     return {
         "id": state.store.snowflakes.next(),
         "type": 0,
         "content": payload.get("content") or "",
-        "channel_id": state.registry.channel_id(channel),
+        "channel_id": channel_id,
         "author": {
             "id": webhook_id,
             "username": payload.get("username") or DEFAULT_USERNAME,
@@ -115,7 +158,7 @@ def build_message(
             "discriminator": "0000",
             "bot": True,
         },
-        "attachments": [],
+        "attachments": attachments,
         "embeds": embeds,
         "components": payload.get("components") or [],
         "pinned": False,
@@ -176,6 +219,14 @@ def _refused(
 
 
 async def execute_webhook(request: web.Request) -> web.StreamResponse:
+    """Execute Webhook, or an interaction's follow-up: Discord gives both one path shape,
+    the follow-up's naming the application where a webhook's id would be."""
+    if request.match_info["webhook_id"] == interactions.APPLICATION_ID:
+        return await interactions.follow_up(request)
+    return await _execute(request)
+
+
+async def _execute(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     state.store.count("requests")
     webhook_id, token = request.match_info["webhook_id"], request.match_info["token"]
@@ -202,17 +253,33 @@ async def execute_webhook(request: web.Request) -> web.StreamResponse:
         return refused or _error(404, 10015, "Unknown Webhook", headers)
 
     try:
-        payload = validate_message(await request.read())
+        payload, uploads = await _read_body(request)
     except Rejection as rejection:
-        state.store.count("empty_message" if rejection.body["code"] == 50006 else "bad_request")
-        return json_response(rejection.body, 400, headers)
+        state.store.count(_REJECTED.get(rejection.body["code"], "bad_request"))
+        return json_response(rejection.body, rejection.status, headers)
 
-    message = build_message(state, payload, webhook_id, hook.channel)
+    base_url = str(request.url.origin())
+    message = build_message(
+        state, payload, webhook_id, hook.channel, uploads=uploads, base_url=base_url
+    )
     extra = {"channel_name": hook.channel, "allowed_mentions": payload.get("allowed_mentions")}
     state.store.add(hook.channel, message, extra)
     if request.query.get("wait", "").lower() in ("true", "1"):
         return json_response(message, 200, headers)
     return web.Response(status=204, headers=headers)
+
+
+_REJECTED = {50006: "empty_message", 40005: "too_large"}
+"""Discord error code -> the counter it bumps (any other rejection: `bad_request`)."""
+
+
+async def _read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
+    """JSON, or multipart with files: the checked payload and files, or `Rejection`."""
+    if is_multipart(request):
+        return await read_message(request)
+    payload = validate_message(await request.read())
+    check_json(payload)
+    return payload, []
 
 
 def _named_webhook(request: web.Request) -> Webhook | web.Response:

@@ -11,6 +11,8 @@ from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.files import FileStore
+
 DISCORD_EPOCH_MS = 1420070400000
 
 
@@ -35,6 +37,7 @@ COUNTERS = (
     "storm_429",
     "bad_request",
     "empty_message",
+    "too_large",
     "unauthorized",
     "unknown_webhook",
     "faults_5xx",
@@ -52,12 +55,15 @@ class MessageStore:
         self.channels: dict[str, deque[dict[str, Any]]] = {}
         self.counters: Counter[str] = Counter()
         self.per_channel: Counter[str] = Counter()
+        self.files = FileStore()
+        """Uploaded attachments, served at their `url` (bounded, oldest dropped)."""
         self.started = time.time()
 
     def reset(self) -> None:
         self.channels.clear()
         self.counters.clear()
         self.per_channel.clear()
+        self.files.clear()
 
     def ensure_channel(self, name: str) -> None:
         self.channels.setdefault(name, deque(maxlen=self.max_per_channel))

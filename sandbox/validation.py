@@ -45,11 +45,12 @@ class FormError:
 
 
 class Rejection(Exception):
-    """A 400 with Discord's body; `body` is what the sandbox sends back."""
+    """A 400 (or `status`) with Discord's body; `body` is what the sandbox sends back."""
 
-    def __init__(self, body: dict[str, Any]) -> None:
+    def __init__(self, body: dict[str, Any], status: int = 400) -> None:
         super().__init__(body.get("message", "rejected"))
         self.body = body
+        self.status = status
 
 
 def empty_message() -> Rejection:
@@ -265,10 +266,12 @@ def _is_empty(body: dict[str, Any]) -> bool:
     return not has_content and not any(body.get(key) for key in others)
 
 
-def validate_message(raw: bytes) -> dict[str, Any]:
-    """Parse and check an Execute Webhook body; return it or raise `Rejection`."""
+def validate_message(raw: bytes | dict[str, Any], *, files: int = 0) -> dict[str, Any]:
+    """Parse and check an Execute Webhook body (the JSON body, a multipart request's
+    `payload_json`, or its form fields as a dict); return it or raise `Rejection`.
+    `files` uploaded with it make a message without text or embeds non-empty."""
     try:
-        body = _decode(raw)
+        body = _decode(raw) if isinstance(raw, bytes) else raw
     except (ValueError, UnicodeDecodeError):
         raise invalid_json() from None
     errors: list[FormError] = []
@@ -279,6 +282,6 @@ def validate_message(raw: bytes) -> dict[str, Any]:
     if errors:
         errors.sort(key=lambda e: tuple(str(p) for p in e.path))
         raise Rejection(form_body(errors))
-    if _is_empty(body):
+    if not files and _is_empty(body):
         raise empty_message()
     return dict(body)

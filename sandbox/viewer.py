@@ -43,9 +43,26 @@ async def snapshot(request: web.Request) -> web.Response:
     return json_response(body)
 
 
+async def attachment(request: web.Request) -> web.Response:
+    """An uploaded file, like Discord's CDN: 404 once unknown (or dropped for memory)."""
+    file = request.app[STATE].store.files.get(request.match_info["attachment_id"])
+    if (
+        file is None
+        or file.channel_id != request.match_info["channel_id"]
+        or file.filename != request.match_info["filename"]
+    ):
+        return json_response({"message": "404: Not Found", "code": 0}, 404)
+    return web.Response(
+        body=file.data,
+        content_type=file.content_type,
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/api/messages", messages)
     app.router.add_get("/api/channels", channels)
     app.router.add_get("/api/viewer", snapshot)
     app.router.add_static("/static/", STATIC)
+    app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", attachment)

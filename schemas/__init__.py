@@ -7,6 +7,7 @@ Field constraints are checked when bytes are decoded (`schemas.codec.decode`), a
 decimal checks also at construction; `validate` checks a constructed event fully.
 """
 
+from schemas.attachments import Attachment
 from schemas.base import Event, Lane, Severity, kind_of
 from schemas.catalog import EVENT_TYPES, KINDS, AnyEvent
 from schemas.cicd import (
@@ -30,7 +31,7 @@ from schemas.health import (
 from schemas.ids import event_id_millis, is_event_id, new_event_id
 from schemas.maintenance import MaintenanceScheduled, ManualOperation
 from schemas.market import PriceAlert, VolumeAlert
-from schemas.summaries import DailySummary, HealthSummary
+from schemas.summaries import DailySummary, HealthSummary, PnlReport, ReportPeriod
 from schemas.trading import PnlUpdate, RiskAlert, SignalGenerated, TradeExecuted
 from schemas.types import Action, ConnectionStatus, OperationResult, Side, Trend
 from schemas.validate import build, validate
@@ -41,6 +42,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Action",
     "AnyEvent",
+    "Attachment",
     "BuildFailure",
     "BuildStarted",
     "BuildSuccess",
@@ -58,8 +60,10 @@ __all__ = [
     "MaintenanceScheduled",
     "ManualOperation",
     "OperationResult",
+    "PnlReport",
     "PnlUpdate",
     "PriceAlert",
+    "ReportPeriod",
     "RiskAlert",
     "ServiceDown",
     "ServiceRecovered",

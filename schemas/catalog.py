@@ -21,7 +21,7 @@ from schemas.health import (
 )
 from schemas.maintenance import MaintenanceScheduled, ManualOperation
 from schemas.market import PriceAlert, VolumeAlert
-from schemas.summaries import DailySummary, HealthSummary
+from schemas.summaries import DailySummary, HealthSummary, PnlReport
 from schemas.trading import PnlUpdate, RiskAlert, SignalGenerated, TradeExecuted
 
 AnyEvent = (
@@ -47,6 +47,7 @@ AnyEvent = (
     | ManualOperation
     | DailySummary
     | HealthSummary
+    | PnlReport
 )
 
 EVENT_TYPES: Final[tuple[type[Event], ...]] = AnyEvent.__args__

@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from ground.channels import CHANNELS
 from ground.errors import InvalidEvent
+from schemas.attachments import Attachment, Attachments, check_attachments
 from schemas.base import Lane, Severity
 from schemas.catalog import AnyEvent
 from schemas.ids import EVENT_ID_PATTERN, new_event_id
@@ -47,6 +48,8 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Overrides the configured route of the kind when set: the monitor reports a dead
     #critical-alerts webhook through #system-status."""
     v: Literal[1] = SCHEMA_VERSION
+    attachments: Attachments = ()
+    """Files sent with the event's message; the first image shows in its embed."""
 
     @property
     def kind(self) -> str:
@@ -66,10 +69,12 @@ def wrap(
     channels: Iterable[str] | None = None,
     now_ns: int,
     event_id: str | None = None,
+    attachments: Iterable[Attachment] = (),
 ) -> Envelope:
     """Give an event its id and metadata; `now_ns` is `time.time_ns()` at publish.
 
-    An unknown or repeated channel is an `InvalidEvent` (see `check_channels`)."""
+    An unknown or repeated channel, or a file beyond Discord's limits, is an
+    `InvalidEvent` (see `check_channels`, `schemas.attachments.check_attachments`)."""
     return Envelope(
         id=event_id or new_event_id(now_ns),
         created_at=datetime.fromtimestamp(now_ns / 1e9, UTC),
@@ -78,6 +83,7 @@ def wrap(
         event=event,
         dedup_key=dedup_key,
         channels=None if channels is None else check_channels(channels),
+        attachments=check_attachments(attachments) if attachments else (),
     )
 
 

@@ -26,6 +26,7 @@ DEFAULT_ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "signal_generated": (TRADING_ALERTS,),
     "pnl_update": (TRADING_ALERTS,),
     "daily_summary": (TRADING_ALERTS,),
+    "pnl_report": (TRADING_ALERTS,),
     "risk_alert": (CRITICAL_ALERTS,),
     "service_down": (CRITICAL_ALERTS,),
     "service_recovered": (CRITICAL_ALERTS,),  # beside the page it answers

@@ -9,7 +9,8 @@
 -- array), then one blob per op. ops[j] is one of (its blob is ARGV[5 + j]):
 --   {'D', entry id, dead-letter id}                      blob: the dead-letter record
 --   {'E', entry id, event id, kind, fold key or '', fold window (ms),
---    {close key...}, {channel...}}                       blob: the raw envelope
+--    {close key...}, {channel...}, muted}                blob: the raw envelope
+-- `muted`: every channel of the event (or its kind) is muted: accounted, not sent.
 -- The per-event fields travel as one msgpack array rather than ~10 arguments each: the
 -- client packs it in C and Redis unpacks it in C (cmsgpack), which is most of what it
 -- cost to ship them one by one (docs/benchmarks/engine.md).
@@ -49,7 +50,12 @@ for j, o in ipairs(ops) do
         end
       end
       local folded, since, suppressed = 0, 0, false
-      if fkey ~= '' then
+      if o[9] then
+        suppressed = true
+        ledger(KEYS[8], now, event_id, '${MUTED}')
+        count('${MUTED}')
+        count('${MUTED_PREFIX}' .. kind)
+      elseif fkey ~= '' then
         local st = redis.call('HMGET', fkey, 'last', 'count', 'since')
         local last = tonumber(st[1])
         if last and now - last < window then

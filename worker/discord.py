@@ -11,14 +11,16 @@ from __future__ import annotations
 import enum
 import importlib.metadata
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgspec
 
 from ground.errors import ConfigError
 from ground.redact import redact
+from schemas.attachments import Attachment
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -130,18 +132,34 @@ class DiscordClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def execute(self, webhook_url: str, payload: Mapping[str, Any]) -> Outcome:
+    def execute(
+        self, webhook_url: str, payload: Mapping[str, Any], files: Sequence[Attachment] = ()
+    ) -> Outcome:
         """POST `payload` with `?wait=true` (so failures are not silent); never raises for
-        an HTTP status or a transport failure. A malformed URL raises `ConfigError`."""
+        an HTTP status or a transport failure. A malformed URL raises `ConfigError`.
+
+        With `files`, the body is Discord's multipart form: `payload_json` and a
+        `files[n]` part per file (n is the id in the payload's `attachments`)."""
         url = _webhook_url(webhook_url)
         try:
-            response = self._http.post(url, json=dict(payload))
+            if files:
+                response = self._http.post(url, data=_form(payload), files=_parts(files))
+            else:
+                response = self._http.post(url, json=dict(payload))
         except httpx.TimeoutException as exc:
             return Outcome(OutcomeKind.RETRYABLE, detail=_describe(exc))
         except httpx.HTTPError as exc:
             # Connect errors, dropped connections, protocol and decoding errors.
             return Outcome(OutcomeKind.RETRYABLE, detail=_describe(exc))
         return outcome_from_response(response)
+
+
+def _form(payload: Mapping[str, Any]) -> dict[str, str]:
+    return {"payload_json": msgspec.json.encode(dict(payload)).decode()}
+
+
+def _parts(files: Sequence[Attachment]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [(f"files[{n}]", (f.filename, f.data, f.content_type)) for n, f in enumerate(files)]
 
 
 def _webhook_url(webhook_url: str) -> httpx.URL:

@@ -28,7 +28,7 @@ from ground.keyspace import PAYLOAD_FIELD
 from ground.settings import budget_key
 from producer.streams import LANES, stream_key
 from schemas.codec import decode
-from worker import announced, dedupe, dlq, metrics
+from worker import announced, dedupe, dlq, metrics, muting
 from worker.config import Settings
 from worker.lanes import as_bytes, lag_and_pending
 from worker.scripts import COMMIT
@@ -98,8 +98,8 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._commit = client.register_script(COMMIT)
         self._window_ms = int(settings.dedupe_window_s * 1000)
-        self._next_reap = 0.0
-        self._next_beat = 0.0
+        self._next_reap = self._next_beat = 0.0
+        self.mutes = muting.MuteCache(client)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -248,8 +248,8 @@ class Dispatcher:
     def _prepare(
         self, stream: str, entries: Iterable[Entry], deliveries: dict[bytes, int] | None = None
     ) -> _Batch:
-        """Decode and route a batch into the commit script's arguments (no Redis calls)."""
-        batch = _Batch(stream)
+        """Decode and route a batch into the script's arguments (no Redis call but muting's)."""
+        batch, route = _Batch(stream), self.mutes.route()
         ops, blobs, kinds, touched = batch.ops, batch.blobs, batch.kinds, batch.touched
         window_ms = self._window_ms
         routes, fold_fields = self.settings.routes, self.settings.dedupe_fields
@@ -278,10 +278,10 @@ class Dispatcher:
             if kind == announced.KIND:
                 batch.windows[entry_id.decode()] = announced.encoded(envelope.event)
             fkey, closes = dedupe.plan(envelope, fold_fields)
-            channels = envelope.channels or routes.get(kind, ())  # the event's own, if any
-            ops.append(
-                ("E", entry_id.decode(), envelope.id, kind, fkey, window_ms, closes, channels)
-            )
+            channels, muted = route(kind, envelope.channels or routes.get(kind, ()))  # own first
+            ops.append((
+                "E", entry_id.decode(), envelope.id, kind, fkey, window_ms, closes, channels, muted
+            ))  # fmt: skip
             blobs.append(raw)
             touched.update(channels)
         return batch

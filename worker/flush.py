@@ -15,11 +15,10 @@ import time
 import uuid
 from typing import Any, Final, cast
 
-import redis
-
 from ground import keyspace
 from ground.backoff import backoff
 from ground.channels import CRITICAL_ALERTS
+from ground.connect import sync_client
 from ground.logs import fields
 from ground.redact import redact
 from ground.settings import Channel, budget_key
@@ -89,7 +88,7 @@ def flush_channel(channel: str) -> str:
         from worker.config import load
 
         settings = load()
-        install(Engine.create(redis.Redis.from_url(settings.redis_url), settings))
+        install(Engine.create(sync_client(settings.redis_url), settings))
     assert _engine is not None
     return str(Flush(_engine, channel).run())
 
@@ -175,11 +174,10 @@ class Flush:
         if not order:  # every item in the lookahead is undeliverable
             self._settle(pop=len(items), letters=self._letters(head, head.undeliverable))
             return Result.NEXT
-        first_message = pack([head.embeds[i] for i in order])[0]
-        sent = order[: 1 if self.solo else len(first_message)]
+        sent = order[: 1 if self.solo else head.first_message(order)]
         pop = sent[-1] + 1  # also consumes undeliverable items in between
         undeliverable = {i: why for i, why in head.undeliverable.items() if i < pop}
-        return Request(head, sent, pop, [head.embeds[i] for i in sent], undeliverable)
+        return head.request(sent, pop, undeliverable)
 
     def _digest_request(self) -> Request | None:
         items = _bytes_list(self.redis.lrange(self.outbox, 0, DIGEST_MAX - 1))
@@ -198,10 +196,15 @@ class Flush:
         if not self._wait_for_slot():
             return Result.THROTTLED
         payload = build_payload(
-            request.embeds, username=self.channel.username, ping_role_id=self.channel.ping_role
+            request.embeds,
+            username=self.channel.username,
+            ping_role_id=self.channel.ping_role,
+            files=request.files,
         )
         started = time.monotonic()
-        outcome = self.engine.client.execute(self.channel.webhook_url or "", payload)
+        outcome = self.engine.client.execute(
+            self.channel.webhook_url or "", payload, files=request.files
+        )
         self._report(outcome, request, started)
         self._count(keyspace.REQUESTS)
         if outcome.rate is not None:

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ground.errors import InvalidEvent
+from schemas.attachments import Attachment
 from schemas.codec import decode
 from schemas.envelope import Envelope
 from worker import dlq
+from worker.batch import pack
 from worker.discord import Outcome
+from worker.files import assemble, weight
 from worker.limits import Embed
 from worker.outbox import OutboxItem, unpack
 from worker.render import Folded, render_embed
@@ -32,6 +35,8 @@ class Head:
     envelopes: dict[int, Envelope] = field(default_factory=dict)
     embeds: dict[int, Embed] = field(default_factory=dict)
     undeliverable: Reasons = field(default_factory=dict)
+    has_files: bool = False
+    """Some event here carries attachments (else requests are plain JSON, as always)."""
 
     @classmethod
     def read(cls, items: list[bytes], *, render: bool = True) -> "Head":
@@ -45,6 +50,8 @@ class Head:
                 head.undeliverable[i] = str(exc)
                 continue
             head.envelopes[i] = envelope
+            if envelope.attachments:
+                head.has_files = True
             if not render:
                 continue
             try:
@@ -54,6 +61,21 @@ class Head:
                 head.undeliverable[i] = f"cannot render: {type(exc).__name__}: {exc}"
                 del head.envelopes[i]
         return head
+
+    def first_message(self, order: list[int]) -> int:
+        """How many of the rendered events `order` the first message can carry."""
+        embeds = [self.embeds[i] for i in order]
+        if not self.has_files:
+            return len(pack(embeds)[0])
+        return len(pack(embeds, [weight(self.envelopes[i].attachments) for i in order])[0])
+
+    def request(self, sent: list[int], pop: int, undeliverable: Reasons) -> "Request":
+        """The request carrying events `sent`, their files named uniquely in one message."""
+        embeds = [self.embeds[i] for i in sent]
+        if not self.has_files:
+            return Request(self, sent, pop, embeds, undeliverable)
+        embeds, files = assemble(embeds, [self.envelopes[i].attachments for i in sent])
+        return Request(self, sent, pop, embeds, undeliverable, files=files)
 
     def event_ids(self, indices: list[int]) -> list[str]:
         return [self.envelopes[i].id for i in indices]
@@ -97,6 +119,8 @@ class Request:
     undeliverable: Reasons
     """Items among the popped ones that go to the DLQ instead."""
     digest: bool = False
+    files: list[Attachment] = field(default_factory=list)
+    """The message's files (`files[n]`), named as its embeds refer to them."""
 
     @property
     def event_ids(self) -> list[str]:

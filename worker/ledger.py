@@ -1,8 +1,8 @@
 """Accounting: what became of a set of published event ids.
 
-Every id ends up delivered, digested, folded by dedupe, dropped as a duplicate, or
-dead-lettered (with a reason); anything else is still on its way or lost. The demo
-report and the chaos suite use this to prove nothing was silently dropped.
+Every id ends up delivered, digested, folded by dedupe, muted (`/alerts off`), dropped
+as a duplicate, or dead-lettered (with a reason); anything else is still on its way or
+lost. The demo report and the chaos suite use this to prove nothing was silently dropped.
 """
 
 from collections import Counter
@@ -103,7 +103,7 @@ class LedgerReader:
 _EVENT, _OUTCOME, _TIME = (
     name.encode() for name in (keyspace.LEDGER_EVENT, keyspace.LEDGER_OUTCOME, keyspace.LEDGER_TIME)
 )
-_FINAL = (keyspace.DELIVERED, keyspace.DIGESTED, keyspace.FOLDED)
+_FINAL = (keyspace.DELIVERED, keyspace.DIGESTED, keyspace.FOLDED, keyspace.MUTED)
 
 
 def _record(result: Accounting, wanted: set[str] | None, fields: dict[bytes, Any]) -> None:

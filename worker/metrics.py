@@ -26,6 +26,7 @@ from ground import keyspace
 from ground.errors import HeraldError
 from producer.streams import LANES, stream_key
 from schemas.ids import event_id_millis
+from worker import replication
 from worker.config import Settings
 from worker.discord import OutcomeKind
 from worker.lanes import lane_lag
@@ -177,6 +178,7 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily("herald_dlq_size", "Entries in the dead-letter queue", dlq_size)
         yield from _stream_metrics(r)
         yield from _stats_metrics(stats)
+        yield from replication.metrics(replication.read(r))
 
 
 def _stream_metrics(r: redis.Redis) -> Iterator["Metric"]:
@@ -210,6 +212,7 @@ _ENGINE_COUNTERS: Final = {
     keyspace.RETRIES: "Failed attempts scheduled for retry",
     keyspace.REPLAYED: "Dead letters replayed",
     keyspace.UNROUTED: "Events with no channel routed",
+    keyspace.MUTED: "Events not sent because of a mute (/alerts off)",
 }
 
 

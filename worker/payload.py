@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from schemas.attachments import Attachment
+from worker.files import described
 from worker.limits import EMBEDS, TOTAL, Embed, total_size
 
 _SNOWFLAKE = re.compile(r"[1-9][0-9]{0,19}")
@@ -23,8 +25,10 @@ def build_payload(
     *,
     username: str | None = "Herald",
     ping_role_id: str | None = None,
+    files: Sequence[Attachment] = (),
 ) -> dict[str, Any]:
-    """One message: up to 10 embeds (6000 characters together), optionally paging a role."""
+    """One message: up to 10 embeds (6000 characters together), optionally paging a role;
+    `files` are named in its `attachments` array (sent as multipart `files[n]` parts)."""
     if not embeds and ping_role_id is None:
         raise ValueError("a message needs at least one embed (Discord rejects empty ones)")
     if len(embeds) > EMBEDS:
@@ -40,6 +44,8 @@ def build_payload(
             raise ValueError(f"ping role id must be a numeric Discord id, got {ping_role_id!r}")
         payload["content"] = f"<@&{ping_role_id}>"
         payload["allowed_mentions"] = {"parse": [], "roles": [ping_role_id]}
+    if files:
+        payload["attachments"] = described(files)
     return payload
 
 

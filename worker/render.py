@@ -26,6 +26,7 @@ from schemas import (
     HighLatency,
     MaintenanceScheduled,
     ManualOperation,
+    PnlReport,
     PnlUpdate,
     PriceAlert,
     RiskAlert,
@@ -37,10 +38,11 @@ from schemas import (
     TradeExecuted,
     VolumeAlert,
 )
-from worker import cards_cicd, cards_health, cards_ops, cards_trading
+from worker import cards_cicd, cards_health, cards_ops, cards_reports, cards_trading
 from worker.batch import pack
 from worker.digest import digest_embeds
 from worker.embeds import Card, field
+from worker.files import image_url
 from worker.formatting import number, utc
 from worker.limits import Embed, embed_size, fit_embed
 from worker.markdown import neutralise, one_line
@@ -79,6 +81,7 @@ CARDS: Final[dict[type[Event], Callable[[Any], Card]]] = {
     ManualOperation: cards_ops.manual_operation,
     DailySummary: cards_ops.daily_summary,
     HealthSummary: cards_ops.health_summary,
+    PnlReport: cards_reports.pnl_report,
 }
 """Event class -> card builder; a test keeps it equal to `schemas.EVENT_TYPES`."""
 
@@ -96,7 +99,8 @@ class Folded:
 
 
 def render_embed(envelope: Envelope, *, folded: Folded | None = None) -> Embed:
-    """One Discord embed for one event, within every Discord limit."""
+    """One Discord embed for one event, within every Discord limit; its first image
+    attachment is the embed's image (`attachment://<filename>`)."""
     card = CARDS[type(envelope.event)](envelope.event)
     moment = utc(card.timestamp or envelope.created_at)
     fields = list(card.fields)
@@ -112,6 +116,10 @@ def render_embed(envelope: Envelope, *, folded: Folded | None = None) -> Embed:
         embed["description"] = card.description
     if fields:
         embed["fields"] = fields
+    if envelope.attachments and "image" not in embed:  # the event's chart, in its card
+        url = image_url(envelope.attachments)
+        if url is not None:
+            embed["image"] = {"url": url}
     return fit_embed(embed)
 
 

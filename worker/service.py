@@ -10,9 +10,9 @@ import signal
 import threading
 import time
 
-import redis
 from rq import SimpleWorker
 
+from ground.connect import sync_client
 from worker import flush, metrics
 from worker.config import Settings
 from worker.dispatcher import Dispatcher
@@ -34,7 +34,7 @@ def run_dispatcher(
     drain: bool = False,
     metrics_port: int = 0,
 ) -> Dispatcher:
-    client = redis.Redis.from_url(settings.redis_url)
+    client = sync_client(settings.redis_url)
     metrics.engine_metrics(metrics_port, client, settings)
     kicker = Kicker(client, settings)
     dispatcher = Dispatcher(client, settings, name=name, on_touched=kicker.kick)
@@ -65,7 +65,7 @@ def run_worker(
     settings: Settings, *, name: str | None = None, burst: bool = False, metrics_port: int = 0
 ) -> None:
     """One RQ worker in this process, serving the flush queues in priority order."""
-    client = redis.Redis.from_url(settings.redis_url)
+    client = sync_client(settings.redis_url)
     metrics.engine_metrics(metrics_port, client, settings)
     flush.install(Engine.create(client, settings))
     # RQ refuses a name whose registration is still alive, and a SIGKILLed worker's stays

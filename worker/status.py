@@ -18,6 +18,7 @@ import redis
 from rq import Worker
 
 from ground import keyspace
+from ground.connect import describe
 from ground.errors import InvalidEvent
 from ground.redact import redact
 from ground.settings import budget_key
@@ -25,16 +26,20 @@ from producer.publisher import PublisherStats
 from producer.streams import LANES, stream_key
 from schemas.codec import decode
 from schemas.ids import event_id_millis
+from worker import replication
 from worker.config import Settings
 from worker.dlq import DeadLetterQueue
 from worker.lanes import lane_lag
+from worker.mutes import decode_all, shown
 from worker.outbox import unpack
 from worker.ratelimit import RateBudget, budget_windows
+from worker.status_books import books_status
 from worker.status_model import (
     ChannelStatus,
     CheckStatus,
     DeadLetterSummary,
     LaneStatus,
+    MuteStatus,
     ProducerStatus,
     RateWindow,
     Status,
@@ -62,7 +67,7 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
     dlq_size, dlq_newest = _dead_letters(client)
     status = Status(
         time=now,
-        redis=redact(settings.redis_url),
+        redis=describe(settings.redis_url),
         healthy=True,
         problems=[],
         max_lag_s=settings.max_lag_s,
@@ -78,6 +83,12 @@ def collect(client: redis.Redis, settings: Settings) -> Status:
         dlq_newest=dlq_newest,
         totals=_totals(stats),
         checks=monitor_checks(client, now),
+        books=books_status(client, now),
+        replication=replication.read(client),
+        mutes=[
+            MuteStatus(target=shown(m.target), until=m.until, by=m.by)
+            for m in decode_all(client.hgetall(keyspace.MUTES), now)
+        ],
     )
     status.problems = diagnose(status)
     status.notes = notes(status)
@@ -302,6 +313,7 @@ def _totals(stats: Mapping[str, int]) -> Totals:
         requests=stats.get(keyspace.REQUESTS, 0),
         replayed=stats.get(keyspace.REPLAYED, 0),
         unrouted=stats.get(keyspace.UNROUTED, 0),
+        muted=stats.get(keyspace.MUTED, 0),
     )
 
 

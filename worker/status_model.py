@@ -13,6 +13,8 @@ from typing import Literal
 
 import msgspec
 
+from worker.replication import ReplicationStatus
+
 WebhookState = Literal["configured", "none", "dead"]
 CheckState = Literal["up", "pending", "down", "maintenance"]
 
@@ -97,6 +99,18 @@ class Totals(msgspec.Struct, kw_only=True):
     requests: int
     replayed: int
     unrouted: int
+    muted: int = 0
+    """Events not sent because of a mute (`/alerts off`), still in the ledger."""
+
+
+class MuteStatus(msgspec.Struct, kw_only=True):
+    """A mute in force (`ground.keyspace.MUTES`), listed so nobody forgets one."""
+
+    target: str
+    """`all`, `#<channel>` or the event kind."""
+    until: float
+    by: str
+    """The Discord user id who set it."""
 
 
 class RateWindow(msgspec.Struct, kw_only=True):
@@ -128,6 +142,15 @@ class CheckStatus(msgspec.Struct, kw_only=True):
         return now - self.last_at > STALE_INTERVALS * self.interval_s
 
 
+class BooksStatus(msgspec.Struct, kw_only=True):
+    """`herald books`' consumer group on the lanes it reads (`worker.status_books`)."""
+
+    unread: int
+    pending: int
+    behind_s: float
+    """Age of the oldest entry not yet counted (0: caught up)."""
+
+
 class Status(msgspec.Struct, kw_only=True):
     time: float
     redis: str
@@ -152,3 +175,9 @@ class Status(msgspec.Struct, kw_only=True):
     totals: Totals
     checks: list[CheckStatus] = msgspec.field(default_factory=list)
     """The monitor's checks, down ones first, then by name."""
+    mutes: list[MuteStatus] = msgspec.field(default_factory=list)
+    """Mutes in force, the soonest to end first."""
+    books: BooksStatus | None = None
+    """How far the books are behind; None when `herald books` never ran here."""
+    replication: ReplicationStatus | None = None
+    """The primary this status was read from and its replicas' lag (`worker.replication`)."""

@@ -8,12 +8,15 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from worker.status_model import ChannelStatus, CheckStatus, Status
+from worker import replication
+from worker.status_model import BooksStatus, ChannelStatus, CheckStatus, Status
 from worker.verdict import format_age
 
 _WEBHOOK_STYLE = {"configured": "green", "none": "yellow", "dead": "bold red"}
 _NAME_WIDTH = 22
 """Check names are cut to this, so the detail keeps some room in 80 columns."""
+BOOKS_SLOW_S = 60.0
+"""The books' line turns yellow this far behind (reports wait while it is over 5 s)."""
 _CHECK_STYLE = {"up": "green", "pending": "yellow", "down": "bold red", "maintenance": "cyan"}
 _LEGEND = (
     "● webhook: green configured, yellow none, red dead · in: routed to the channel · "
@@ -36,9 +39,15 @@ def render(status: Status) -> RenderableType:
         _alive("workers", status.workers_alive),
     )
     parts: list[RenderableType] = [header, _channels(status), _lanes_and_totals(status)]
+    if status.replication is not None:
+        parts.insert(1, Text(replication.line(status.replication), style="dim"))
     if status.producers:
         parts.append(_producers(status))
     parts.append(_dlq(status))
+    if status.books is not None:
+        parts.append(_books(status.books))
+    if status.mutes:
+        parts.append(_mutes(status))
     if status.checks:
         parts.append(_checks(status))
     if status.notes:
@@ -121,6 +130,7 @@ def _lanes_and_totals(status: Status) -> Table:
         ("delivered", t.delivered),
         ("digested", t.digested),
         ("dead-lettered", t.dead_lettered),
+        ("muted", t.muted),
         ("messages / requests", f"{t.messages} / {t.requests}"),
         ("429s", ", ".join(f"{k} {v}" for k, v in t.rate_limited.items()) or "0"),
         ("retries", t.retries),
@@ -172,6 +182,26 @@ def _dlq(status: Status) -> RenderableType:
             Text(e.reason),
         )  # fmt: skip
     return table
+
+
+def _mutes(status: Status) -> Text:
+    """Mutes in force, in yellow: alerts someone turned off and may forget to turn on."""
+    rows = [
+        f"🔕 {m.target} muted until {_clock(m.until, status.time)} by <@{m.by}>"
+        for m in status.mutes
+    ]
+    return Text("\n".join(rows), style="yellow")
+
+
+def _books(books: BooksStatus) -> Text:
+    """One line: `herald books` caught up, or how far behind."""
+    if not books.unread and not books.pending:
+        return Text("Books: caught up", style="green")
+    behind = format_age(books.behind_s)
+    return Text(
+        f"Books: {books.unread} unread, {books.pending} pending, {behind} behind",
+        style="bold yellow" if books.behind_s > BOOKS_SLOW_S else "",
+    )
 
 
 def _checks(status: Status) -> Table:

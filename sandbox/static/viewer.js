@@ -87,6 +87,35 @@ function fieldRows(fields) {
   return rows;
 }
 
+// ---- images: an embed's image and a message's attachments (uploaded files) ----
+function isHttp(url) {
+  return typeof url === "string" && /^https?:\/\//.test(url);
+}
+
+function image(source, cls) {
+  const img = document.createElement("img");  // src set as a property: never parsed as HTML
+  img.className = cls;
+  img.src = source.url;
+  img.alt = source.description || source.filename || "image";
+  img.loading = "lazy";
+  if (source.width && source.height) {
+    img.width = Math.min(source.width, 400);
+    img.height = Math.round(img.width * source.height / source.width);
+  }
+  return img;
+}
+
+function renderAttachment(file) {
+  if ((file.content_type || "").startsWith("image/") && isHttp(file.url)) {
+    return image(file, "attachment-image");
+  }
+  const link = document.createElement("a");
+  link.className = "attachment-file";
+  link.href = isHttp(file.url) ? file.url : "#";
+  link.textContent = `${file.filename} (${file.size} bytes)`;
+  return link;
+}
+
 function renderEmbed(embed) {
   const box = el("article", "embed");
   box.style.borderLeftColor = embed.color !== undefined && embed.color !== null ? colorHex(embed.color) : "#1e1f22";
@@ -110,6 +139,7 @@ function renderEmbed(embed) {
     }
     box.append(grid);
   }
+  if (embed.image && isHttp(embed.image.url)) box.append(image(embed.image, "embed-image"));
   const footer = [];
   if (embed.footer && embed.footer.text) footer.push(escapeHtml(embed.footer.text));
   if (embed.timestamp) footer.push(formatTime(embed.timestamp));
@@ -132,6 +162,7 @@ function renderMessage(message) {
   node.append(avatar, header);
   if (message.content) node.append(el("div", "content", markdown(message.content, true)));
   for (const embed of message.embeds || []) node.append(renderEmbed(embed));
+  for (const file of message.attachments || []) node.append(renderAttachment(file));
   return node;
 }
 
@@ -169,6 +200,7 @@ function renderCounters(stats) {
     ["messages", stats.messages, ""],
     ["429s", stats.rate_limited + stats.storm_429, stats.rate_limited + stats.storm_429 ? "warn" : ""],
     ["400s", stats.bad_request + stats.empty_message, stats.bad_request + stats.empty_message ? "bad" : ""],
+    ["413s", stats.too_large || 0, stats.too_large ? "bad" : ""],
     ["401/404", stats.unauthorized + stats.unknown_webhook, stats.unauthorized + stats.unknown_webhook ? "bad" : ""],
     ["faults", stats.faults_injected, stats.faults_injected ? "warn" : ""],
   ];

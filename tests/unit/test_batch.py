@@ -48,7 +48,7 @@ def test_rendered_samples_pack_into_few_messages() -> None:
     embeds = [render_embed(sample_envelope(event)) for event in sample_events()]
     messages = pack(embeds)
     check(messages, embeds)
-    assert [len(message) for message in messages] == [10, 10, 2]
+    assert [len(message) for message in messages] == [10, 10, 3]
 
 
 def test_ten_embeds_per_message_at_most() -> None:

@@ -37,6 +37,8 @@ def test_every_herald_service_is_checked() -> None:
         "sandbox",
         "dispatch",
         "monitor",
+        "books",
+        "bot",
         "worker",
         "status",
     }

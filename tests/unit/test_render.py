@@ -36,7 +36,7 @@ def fields(embed: dict[str, Any]) -> dict[str, str]:
 def test_factories_cover_every_kind() -> None:
     kinds = [event.kind() for event in sample_events()]
     assert sorted(kinds) == sorted(cls.kind() for cls in schemas.EVENT_TYPES)
-    assert len(kinds) == len(set(kinds)) == 22
+    assert len(kinds) == len(set(kinds)) == 23
 
 
 def test_every_kind_has_a_card() -> None:
@@ -294,6 +294,23 @@ EXPECTED: list[tuple[str, str, int, dict[str, str]]] = [
             "📈 Volume": "1,234,567.00 XRP",
             "⚡ Avg Latency": "1.20ms",
             "🔄 Uptime": "99.95%",
+        },
+    ),
+    (
+        "pnl_report",
+        "📈 Daily Trading Summary - 2026-11-27",
+        GREEN,
+        {
+            "💰 Daily P&L": "$245.50",
+            "📊 Trades": "42",
+            "🎯 Win Rate": "61.9%",
+            "📈 Volume": "1,234,567.00 XRP",
+            "⚡ Avg Latency": "1.20ms (max 4.80ms)",
+            "🔄 Uptime": "99.95%",
+            "✅ Wins / ❌ Losses": "26 / 15",
+            "💵 Notional": "$646,234.50",
+            "📉 Max Drawdown": "$80.25",
+            "🏆 Best / Worst": "$52.00 / $-31.50",
         },
     ),
     (

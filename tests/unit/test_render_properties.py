@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 import schemas
 from schemas import Envelope, Event
+from schemas.base import _checked_fields
+from schemas.types import check_decimal
 from tests.discord_schema import assert_valid_payload
 from worker.render import Folded, build_payload, pack, render_embed
 
@@ -165,14 +167,41 @@ def from_type(t: msgspec.inspect.Type) -> st.SearchStrategy[Any]:
         return st.lists(from_type(t.item_type), max_size=t.max_length or 30).map(tuple)
     if isinstance(t, inspect.LiteralType):
         return st.sampled_from(list(t.values))
+    if isinstance(t, inspect.BoolType):
+        return st.booleans()
+    if isinstance(t, inspect.BytesType):
+        return st.binary(min_size=t.min_length or 0, max_size=min(t.max_length or 64, 64))
+    if isinstance(t, inspect.StructType):
+        fields = {f.name: from_type(f.type) for f in t.fields}
+        return st.fixed_dictionaries(fields).map(lambda kw: t.cls(**kw))
     raise NotImplementedError(f"no strategy for {t!r}: extend from_type")
+
+
+def field_values(cls: type[Event], field: msgspec.inspect.Field) -> st.SearchStrategy[Any]:
+    """A field's values; a decimal's filtered by its own rules (finite, places, sign) here,
+    so a kind with many decimals is not rejected whole nearly every time."""
+    rules = {name: (positive, signed) for name, positive, signed in _checked_fields(cls)[0]}
+    if field.name not in rules:
+        return from_type(field.type)
+    positive, signed = rules[field.name]
+
+    def valid(value: object) -> bool:
+        if not isinstance(value, Decimal):
+            return True
+        try:
+            check_decimal(field.name, value, positive=positive, signed=signed)
+        except ValueError:
+            return False
+        return True
+
+    return from_type(field.type).filter(valid)
 
 
 @st.composite
 def events(draw: st.DrawFn, cls: type[Event]) -> Event:
     info = msgspec.inspect.type_info(cls)
     assert isinstance(info, msgspec.inspect.StructType)
-    kwargs = {field.name: draw(from_type(field.type)) for field in info.fields}
+    kwargs = {field.name: draw(field_values(cls, field)) for field in info.fields}
     try:
         event = cls(**kwargs)
     except ValueError:  # __post_init__ rules (positive prices, up <= total, ...)

@@ -190,7 +190,7 @@ def test_channels_override_is_checked_at_wrap_and_at_decode():
 
 def test_kind_names_are_the_snake_case_class_names():
     assert kind_of("TradeExecuted") == "trade_executed"
-    assert len(KINDS) == 22
+    assert len(KINDS) == 23
     for kind, cls in KINDS.items():
         assert cls.kind() == kind
         assert cls.__struct_config__.frozen

@@ -1,0 +1,145 @@
+"""Did a batch of writes reach a replica? (`WAIT`, for the producer's background thread.)
+
+Redis replicates asynchronously: a write the primary acknowledged can die with it if
+no replica had it when Sentinel promoted one. `WAIT n timeout` blocks until `n`
+replicas hold every write *its connection* made, so it must travel with the writes: on
+a pooled client a separate call could go out on another connection, which has written
+nothing and would "confirm" at once. Hence a pipeline: the writes and the `WAIT` share
+one connection and one round trip.
+"""
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, NamedTuple
+
+import redis
+from redis.client import Pipeline
+
+WAIT_TIMEOUT_MS: Final = 500
+"""Long enough for a healthy replica on a LAN (a few ms), short enough that a lagging one
+costs the producer's thread at most half a second per batch, never the caller."""
+
+
+class Replication(NamedTuple):
+    acknowledged: int
+    """Replicas that hold every write of the batch."""
+    attached: int
+    """Replicas the primary has (`INFO replication` connected_slaves, asked only when the
+    `WAIT` fell short; else = acknowledged); 0: there is nothing to wait for."""
+    wanted: int
+
+    @property
+    def confirmed(self) -> bool:
+        return self.acknowledged >= self.wanted
+
+    @property
+    def unreplicated(self) -> bool:
+        """Written to a primary that has replicas, none of which confirmed in time: a
+        failover now would lose it, so keep it to send again (dedupe drops the copy)."""
+        return not self.confirmed and self.attached > 0
+
+
+def execute_replicated(
+    pipe: Pipeline, replicas: int = 1, timeout_ms: int = WAIT_TIMEOUT_MS
+) -> tuple[list[Any], Replication]:
+    """Queue `WAIT replicas timeout_ms` after the writes in `pipe`, execute it, and return
+    the writes' replies and what the `WAIT` confirmed.
+
+    Redis errors propagate as from `pipe.execute()`: a primary that died under the batch
+    confirms nothing, and the caller treats the batch as not written."""
+    check_wait(replicas, timeout_ms)
+    if vars(pipe).get("transaction"):  # the attribute (typed as Redis.transaction, a method)
+        raise ValueError("WAIT cannot run inside MULTI: build the pipeline with transaction=False")
+    pipe.wait(replicas, timeout_ms)
+    *replies, acknowledged = pipe.execute()
+    return replies, _replication(pipe, int(acknowledged), replicas)
+
+
+def _replication(pipe: Pipeline, acknowledged: int, replicas: int) -> Replication:
+    if acknowledged >= replicas:
+        return Replication(acknowledged, acknowledged, replicas)
+    info = redis.Redis(connection_pool=pipe.connection_pool).info("replication")
+    return Replication(acknowledged, connected(info), replicas)
+
+
+def connected(info: Mapping[str, Any]) -> int:
+    """Replicas attached, from `INFO replication`."""
+    return int(info.get("connected_slaves", 0))
+
+
+def check_wait(replicas: int, timeout_ms: int) -> None:
+    if replicas < 1 or timeout_ms < 0:
+        raise ValueError("replicas must be >= 1 and timeout_ms >= 0")
+
+
+class Attached:
+    """The count of attached replicas, asked at most every `recheck_s`: `WAIT n` on a
+    primary without replicas blocks for its whole timeout, so with none a batch goes
+    without `WAIT` (nothing could confirm it, and a lone Redis must not pay the timeout
+    per batch). A replica that attached since the last look is waited for from the next
+    look on; a `WAIT` that fell short corrects the count at once."""
+
+    def __init__(self, recheck_s: float) -> None:
+        self.recheck_s = recheck_s
+        self.count, self._recheck_at = 0, 0.0
+
+    def due(self) -> bool:
+        return time.monotonic() >= self._recheck_at
+
+    def seen(self, count: int) -> None:
+        self.count, self._recheck_at = count, time.monotonic() + self.recheck_s
+
+
+class NotReplicated(redis.ConnectionError):
+    """A batch that a primary with replicas took but none confirmed: a failover now would
+    lose it. A `ConnectionError`, so a writer that spools on one spools this too."""
+
+    def __init__(self, replication: Replication, timeout_ms: int) -> None:
+        super().__init__(
+            f"no replica confirmed the writes within {timeout_ms} ms "
+            f"({replication.attached} attached): a failover now would lose them"
+        )
+        self.replication = replication
+
+
+class ReplicatedScript:
+    """A Lua script run as batches of calls, each batch one pipeline ending in `WAIT`
+    (none while no replica is attached: `Attached`). `ground.replicated_async` is the
+    twin for asyncio clients."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        source: str,
+        replicas: int = 1,
+        timeout_ms: int = WAIT_TIMEOUT_MS,
+        recheck_s: float = 1.0,
+    ) -> None:
+        check_wait(replicas, timeout_ms)
+        self.client = client
+        self.script = client.register_script(source)
+        self.replicas, self.timeout_ms = replicas, timeout_ms
+        self.attached = Attached(recheck_s)
+
+    def __call__(self, calls: Sequence[tuple[Sequence[Any], Sequence[Any]]]) -> Replication:
+        """Run the script once per `(keys, args)`; raises `NotReplicated` when replicas
+        are attached and none confirmed (the producer then spools the batch)."""
+        return self.run(calls, strict=True)[1]
+
+    def run(
+        self, calls: Sequence[tuple[Sequence[Any], Sequence[Any]]], *, strict: bool = True
+    ) -> tuple[list[Any], Replication]:
+        """The scripts' replies and what the `WAIT` confirmed; `strict`: raise
+        `NotReplicated` rather than return an unreplicated batch."""
+        if self.attached.due():
+            self.attached.seen(connected(self.client.info("replication")))
+        pipe = self.client.pipeline(transaction=False)
+        for keys, args in calls:
+            self.script(keys=keys, args=args, client=pipe)
+        if self.attached.count == 0:
+            return list(pipe.execute()), Replication(0, 0, self.replicas)
+        replies, replication = execute_replicated(pipe, self.replicas, self.timeout_ms)
+        self.attached.count = replication.attached
+        if strict and replication.unreplicated:
+            raise NotReplicated(replication, self.timeout_ms)
+        return replies, replication
