@@ -24,6 +24,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("herald.up", "add_parser"),
     "status": ("herald.status_cli", "add_parser"),
     "monitor": ("herald.monitor_cli", "add_parser"),
+    "bot": ("herald.bot_cli", "add_parser"),
+    "books": ("herald.books_cli", "add_parser"),
+    "report": ("herald.report_cli", "add_parser"),
 }
 
 

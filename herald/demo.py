@@ -3,15 +3,23 @@
 Each scene is what a component of the user's system would publish: CI and deploys,
 a restart, signals and trades, a risk alert, a service flapping (dedupe), an exchange
 disconnect, a market burst (coalescing, digests, critical alerts first), maintenance,
-and the day's summaries. Seeded, so every run publishes the same day.
+and the day's P&L report, computed by the books from the trades above (not made up).
+Seeded, so every run publishes the same day.
 """
 
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import redis
+
+from books.periods import period_containing
+from books.schedule import reporter
+from books.service import books_lag
+from books.settings import DEFAULT, ReportSettings
+from ground.proc import wait_until
 from producer import Publisher
 from schemas import (
     Action,
@@ -20,7 +28,6 @@ from schemas import (
     BuildSuccess,
     ConnectionLost,
     ConnectionStatus,
-    DailySummary,
     DeploymentStarted,
     DeploymentSuccess,
     HighLatency,
@@ -55,6 +62,8 @@ class TradingDay:
         pace: float = 1.0,
         say: Say = print,
         outage: Callable[[], None] | None = None,
+        books: redis.Redis | None = None,
+        reports: ReportSettings = DEFAULT,
     ) -> None:
         self.pub = pub
         self.burst_trades = burst_trades
@@ -63,6 +72,11 @@ class TradingDay:
         self.say = say
         self.outage = outage
         """Takes the service the monitor watches down and back (None: no monitor scene)."""
+        self.books = books
+        """The Redis the books (`herald books`) keep their figures in (None: no report)."""
+        self.reports = reports
+        self.trades: list[TradeExecuted] = []
+        """Every trade published, so a test can compute the report's figures by hand."""
         self.rng = random.Random(20261128)
         self.ids: list[str] = []
         self.critical_ids: list[str] = []
@@ -287,18 +301,16 @@ class TradingDay:
         )
 
     def end_of_day(self) -> None:
-        self.say("Summaries: the daily P&L (the monitor sends the health summaries)")
-        self._pub(
-            DailySummary(
-                day=date.today(),
-                pnl=Decimal("1842.17"),
-                trades=self.burst_trades + 24,
-                win_rate_pct=58.3,
-                volume=Decimal("3912500"),
-                avg_latency_ms=2.4,
-                uptime_pct=99.95,
-            )
-        )
+        """Today's report as the books computed it, claimed as the schedule claims it."""
+        if self.books is None:
+            return
+        self.say("Report: today's P&L from the books (the monitor sends the health summaries)")
+        self.pub.flush(30)
+        event_id = daily_report(self.books, self.reports, self.pub)
+        if event_id:
+            self.ids.append(event_id)
+        else:
+            self.say("Report: today's report was posted already; not posting it twice")
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -332,6 +344,8 @@ class TradingDay:
         )
 
     def _pub(self, event: AnyEvent) -> None:
+        if isinstance(event, TradeExecuted):
+            self.trades.append(event)
         event_id = self.pub.publish(event)
         self.ids.append(event_id)
         if event.default_severity is Severity.CRITICAL:
@@ -340,3 +354,16 @@ class TradingDay:
     def _pause(self, seconds: float) -> None:
         if self.pace > 0:
             time.sleep(seconds * self.pace)
+
+
+def daily_report(
+    client: redis.Redis, settings: ReportSettings, pub: Publisher, timeout: float = 60.0
+) -> str:
+    """Once the books have counted everything published so far, post today's report
+    (with its chart) as `herald report daily --post` would, through the schedule's claim:
+    its event id, or "" when today's report was posted already (at the close the schedule
+    then sends only a correction, if trades came after)."""
+    wait_until(lambda: books_lag(client).caught_up, timeout, "the books to count the trades", 0.1)
+    now = datetime.now(UTC)
+    sent = reporter(client, settings, pub).post_now(period_containing("daily", now, settings), now)
+    return sent.event_id if sent else ""

@@ -9,6 +9,7 @@ import argparse
 
 import redis
 
+from ground.connect import sync_client
 from ground.errors import RedisUnavailable
 from ground.redact import redact
 from ground.settings import RedisLocation, redis_location
@@ -41,7 +42,7 @@ def settings(args: argparse.Namespace) -> Settings:
 def connect(where: RedisLocation, timeout: float = 5.0) -> redis.Redis:
     """A client that has answered a PING; else a `RedisUnavailable` saying which Redis
     was tried, why that one, and how to point elsewhere."""
-    client = redis.Redis.from_url(where.url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    client = sync_client(where.url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         client.ping()
     except redis.RedisError as exc:

@@ -6,11 +6,13 @@ for Redis to accept the event and fails loudly: a CI step should go red, not spo
 """
 
 import argparse
+import mimetypes
 import re
 import sys
 import time
 import typing
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -24,6 +26,7 @@ from ground.names import CHECK_NAME_RULE, check_name
 from ground.redact import redact
 from herald import options
 from producer.streams import stream_key
+from schemas.attachments import Attachment
 from schemas.base import Event, Severity
 from schemas.catalog import EVENT_TYPES, AnyEvent
 from schemas.codec import encode, to_json
@@ -80,6 +83,8 @@ def _add_kind(
         help="repeatable; send to this channel instead of the kind's route "
         f"({', '.join(CHANNELS)})",
     )
+    meta.add_argument("--attach", action="append", type=Path, metavar="FILE",
+                      help="repeatable; send FILE with the event's message")  # fmt: skip
     meta.add_argument(
         "--direct",
         action="store_true",
@@ -154,7 +159,10 @@ def run(args: argparse.Namespace) -> int:
         dedup_key=args.dedup_key,
         channels=args.channels,
         now_ns=time.time_ns(),
+        attachments=[_attachment(path) for path in args.attach or ()],
     )
+    if args.direct and envelope.attachments:
+        raise InvalidEvent("--attach goes through the engine: drop --direct to send files")
     if args.direct:
         from herald.direct import post
 
@@ -178,6 +186,16 @@ def run(args: argparse.Namespace) -> int:
     out = to_json(envelope).decode() if args.print_json else envelope.id
     print(out, file=sys.stdout)
     return 0
+
+
+def _attachment(path: Path) -> Attachment:
+    """FILE as an attachment named by its base name, typed by its extension."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidEvent(f"--attach {path}: cannot read it ({exc.strerror})") from None
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Attachment(filename=path.name, data=data, content_type=content_type)
 
 
 def _add_heartbeat(kinds: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

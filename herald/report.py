@@ -27,6 +27,8 @@ class DemoReport:
     delivered: int
     digested: int
     folded: int
+    muted: int
+    """Not sent: muted with `/alerts off`, still accounted for."""
     duplicate: int
     dead_lettered: int
     missing: int
@@ -73,6 +75,7 @@ class DemoReport:
             delivered=counts[keyspace.DELIVERED],
             digested=counts[keyspace.DIGESTED],
             folded=counts[keyspace.FOLDED],
+            muted=counts[keyspace.MUTED],
             duplicate=counts[keyspace.DUPLICATE],
             dead_lettered=counts[keyspace.DEAD_LETTERED],
             missing=counts["missing"],
@@ -101,6 +104,7 @@ class DemoReport:
             ("  delivered (one embed each)", f"{self.delivered:,}"),
             ("  summarised in a digest", f"{self.digested:,}"),
             ("  folded by dedupe", f"{self.folded:,}"),
+            ("  muted (/alerts off)", f"{self.muted:,}"),
             ("  dead-lettered", f"{self.dead_lettered:,}"),
             ("  not accounted for", f"{self.missing:,}"),
             ("Discord messages sent", f"{self.messages:,}"),

@@ -27,6 +27,8 @@ from ground.proc import die_with_parent, wait_until
 TEMPLATE = files("herald").joinpath("templates/supervisord.conf.tmpl")
 DISPATCH_SECTION = "[program:dispatch]"
 MONITOR_SECTION = "[program:monitor]"
+BOOKS_SECTION = "[program:books]"
+BOT_SECTION = "[program:bot]"
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,14 @@ class Layout:
     dispatch_flags: str = ""
     worker_flags: str = ""
     monitor_flags: str = ""
+    bot_flags: str = "--host 127.0.0.1 --port 8790"
+    bot_autostart: bool | None = None
+    """The bot needs its Discord application configured: None leaves `[program:bot]` out
+    (`herald up`), False writes it stopped (production: started once `[bot]` is set), True
+    starts it (`herald up --demo`)."""
     dispatcher: bool = True
-    """False: only the worker pool (`herald worker -n N`; the dispatcher and the monitor
-    run elsewhere)."""
+    """False: only the worker pool (`herald worker -n N`; the dispatcher, the monitor and
+    the books run elsewhere)."""
     worker_logs_to_stdout: bool = False
     """True: the workers' output goes to supervisord's stdout (a terminal, `docker logs`)
     instead of a file per worker in `run_dir`."""
@@ -61,12 +68,18 @@ def render(layout: Layout) -> str:
         dispatch_flags=layout.dispatch_flags,
         worker_flags=layout.worker_flags,
         monitor_flags=layout.monitor_flags,
+        bot_flags=layout.bot_flags,
+        bot_autostart=str(bool(layout.bot_autostart)).lower(),
         worker_log=worker_log,
         worker_log_maxbytes=maxbytes,
     )
+    if layout.bot_autostart is None or not layout.dispatcher:
+        text = _without_section(text, BOT_SECTION)
     if layout.dispatcher:
         return text
-    return _without_section(_without_section(text, DISPATCH_SECTION), MONITOR_SECTION)
+    for section in (DISPATCH_SECTION, MONITOR_SECTION, BOOKS_SECTION):
+        text = _without_section(text, section)
+    return text
 
 
 def _without_section(text: str, header: str) -> str:
@@ -83,6 +96,7 @@ PRODUCTION = Layout(
     dispatch_flags="--metrics-port 9108",
     worker_flags="--metrics-port 9110 --metrics-port-offset %(process_num)s",
     monitor_flags="--metrics-port 9109",
+    bot_autostart=False,
 )
 """The rendering committed as deploy/supervisord.conf."""
 

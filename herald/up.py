@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,8 @@ class Stack:
     settings: Settings | None = None
     demo_service: DemoService | None = None
     """`--demo`: the service the monitor watches (when no herald.toml says otherwise)."""
+    bot_port: int = 0
+    """`--demo`: where the bot answers the sandbox's interactions (0: no bot)."""
 
     def start(self, *, demo: bool = False) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -114,8 +116,24 @@ class Stack:
         layout = Layout(
             run_dir=str((self.state_dir / "run").resolve()), herald=herald, workers=self.workers
         )
+        if self.demo_service is not None and self.sandbox_url:  # the bot plays too
+            from herald.bot_cli import demo_bot_env
+
+            config = Path(self.env["HERALD_CONFIG"])
+            self.bot_port = demo_bot_env(
+                self.env, self.sandbox_url, config, layout.run_dir, self.demo_service.restart_url
+            )
+            layout = replace(layout, bot_autostart=True, bot_flags=f"--port {self.bot_port}")
         self.supervisor = Supervisor(layout, self.env)
         self.supervisor.start()
+        if self.bot_port:
+            from herald.bot_cli import DEMO_OPERATOR_ROLE, connect_demo_bot
+
+            connect_demo_bot(self.env, self.sandbox_url or "", self.bot_port)
+            console.print(
+                f"[bold]bot[/]     slash commands in the viewer's command box; role "
+                f"{DEMO_OPERATOR_ROLE} may /restart {DEMO_NAME}, dispatch, monitor or books"
+            )
         console.print(
             f"[bold]engine[/]  dispatcher + {self.workers} workers under supervisord "
             f"(logs in {layout.run_dir})"
@@ -231,6 +249,7 @@ class DemoRun:
 
 
 def _start_demo(stack: Stack, args: argparse.Namespace, stop: threading.Event) -> DemoRun:
+    from books.settings import load_report_settings
     from herald.demo import TradingDay
     from herald.report import stats_snapshot
     from producer import Publisher
@@ -247,6 +266,7 @@ def _start_demo(stack: Stack, args: argparse.Namespace, stop: threading.Event) -
                 pub, burst_trades=args.burst_trades, burst_ticks=args.burst_ticks, pace=args.pace,
                 say=lambda text: console.print(f"[cyan]demo[/]    {text}"),
                 outage=_outage(stack) if stack.demo_service else None,
+                books=client, reports=load_report_settings(stack.env.get("HERALD_CONFIG")),
             )  # fmt: skip
             run.ids = day.play()
             run.critical_ids = day.critical_ids

@@ -124,7 +124,7 @@ class Monitor:
         """Hold the lease. A leader that cannot reach Redis carries on: the checks matter
         most when things break, and the Publisher spools its pages. (Should another
         monitor still reach Redis, both speak until this one is back: duplicate pages
-        rather than none.)"""
+        rather than none.) A take no replica confirmed does not lead: `monitor.lease`."""
         was = self.leading
         try:
             self.leading = await self.lease.hold()

@@ -2,20 +2,25 @@
 
 Not "minute % 5 == 0 from a 30-second loop" (twice per slot, or none when a loop
 straddles the minute): the leader sends when a slot begins, after claiming the slot in
-Redis, so a handover or a restart never sends a slot twice; a monitor that starts (or
-takes over) mid-slot sends the current slot late, and never the ones it missed.
+Redis (confirmed by a replica: `monitor.lease`), so a handover, a restart or a failover
+never sends a slot twice; a monitor that starts (or takes over) mid-slot sends the
+current slot late, and never the ones it missed.
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from ground.replicated import NotReplicated
 from monitor import uptime
 from monitor.host import HostWatch
 from monitor.lease import claim_slot, slot_of
 from monitor.state import CheckState, State
 from schemas import HealthSummary, SystemHealthy
+
+log = logging.getLogger("herald.monitor")
 
 
 @dataclass
@@ -32,7 +37,11 @@ class Summaries:
         slot = slot_of(now, self.every_s)
         if self.last_slot == slot:
             return False
-        claimed = await claim_slot(client, slot, self.every_s, self.holder)  # raises: retried
+        try:
+            claimed = await claim_slot(client, slot, self.every_s, self.holder)  # raises: retried
+        except NotReplicated as exc:  # ours on the primary only: confirmed on a later turn
+            log.warning("monitor: summary slot %d not confirmed yet (%s)", slot, exc)
+            return False
         self.last_slot = slot
         return claimed
 

@@ -21,6 +21,7 @@ def test_supervisord_runs_the_engine_and_restarts_killed_programs(engine, tmp_pa
         assert set(sup.states()) == {
             "dispatch:dispatch",
             "monitor:monitor",
+            "books:books",
             "worker:worker-00",
             "worker:worker-01",
         }

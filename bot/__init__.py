@@ -1,0 +1,1 @@
+"""The bot: Discord slash commands answered over HTTP interactions, gated and audited."""
