@@ -1,5 +1,9 @@
 """`worker.replication`: which primary, and each replica's lag, read from real servers."""
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -64,3 +68,20 @@ def test_the_status_line_names_the_primary_and_each_replica_lag() -> None:
     alone = replication.ReplicationStatus("10.0.0.1:6379", "master", ())
     assert "no replica" in replication.line(alone)
     assert "not a primary" in replication.line(replication.ReplicationStatus("h:1", "slave"))
+
+
+def test_herald_status_shows_the_primary_and_the_replica_lag(sentinels: Sentinels) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env["HERALD_REDIS_URL"] = sentinels.url
+    done = subprocess.run(
+        [sys.executable, "-m", "herald.cli", "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    shown = json.loads(done.stdout)["replication"]
+    assert shown["primary"] == f"127.0.0.1:{sentinels.primary().port}"
+    assert [r["address"] for r in shown["replicas"]] == [f"127.0.0.1:{sentinels.replica().port}"]
+    text = subprocess.run(
+        [sys.executable, "-m", "herald.cli", "status"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    ).stdout  # fmt: skip
+    assert f"primary 127.0.0.1:{sentinels.primary().port}" in text
