@@ -92,6 +92,10 @@ def dispatcher_webhooks(name: str) -> str:
     return DISPATCHER_WEBHOOKS + name
 
 
+REPLICATION_FENCE: Final = f"{ROOT}:replication:fence"
+"""A counter written just before a `WAIT` on a connection that did not write the batch
+being confirmed (`ground.replicated.fence`)."""
+
 # -- the monitor ----------------------------------------------------------------------------
 
 HEARTBEAT_TTL_S: Final = 7 * 86_400

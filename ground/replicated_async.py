@@ -2,7 +2,7 @@
 
 The rule is the sync one, shared from `ground.replicated`: the script calls and `WAIT`
 travel in one pipeline (one connection: a `WAIT` on another would confirm nothing), no
-`WAIT` while the primary has no replica (`Attached`), and a batch that replicas were
+`WAIT` while the primary has no replica (`Attached`, `fence`), and a batch that replicas were
 attached for but none confirmed is `unreplicated`.
 """
 
@@ -18,6 +18,7 @@ from ground.replicated import (
     Replication,
     check_wait,
     connected,
+    fence,
 )
 
 Calls = Sequence[tuple[Sequence[Any], Sequence[Any]]]
@@ -48,15 +49,22 @@ class AsyncReplicatedScript:
     async def run(self, calls: Calls, *, strict: bool = True) -> tuple[list[Any], Replication]:
         """The scripts' replies and what the `WAIT` confirmed; `strict`: raise
         `NotReplicated` rather than return an unreplicated batch."""
-        if self.attached.due():
-            self.attached.seen(connected(await self.client.info("replication")))
         pipe = self.client.pipeline(transaction=False)
         for keys, args in calls:
             await self.script(keys=keys, args=args, client=pipe)
-        if self.attached.count == 0:
-            return list(await pipe.execute()), Replication(0, 0, self.replicas)
-        pipe.wait(self.replicas, self.timeout_ms)
-        *replies, acknowledged = await pipe.execute()
+        if self.attached.trusted():
+            pipe.wait(self.replicas, self.timeout_ms)
+            *replies, acknowledged = await pipe.execute()
+        else:
+            pipe.info("replication")
+            *replies, info = await pipe.execute()
+            self.attached.seen(connected(info))
+            if self.attached.count == 0:  # a replica attaching later syncs these writes
+                return replies, Replication(0, 0, self.replicas)
+            fenced = self.client.pipeline(transaction=False)
+            fence(fenced)  # `ground.replicated.fence`: the WAIT covers the batch
+            fenced.wait(self.replicas, self.timeout_ms)
+            _, acknowledged = await fenced.execute()
         replication = await self._replication(int(acknowledged))
         self.attached.count = replication.attached
         if strict and replication.unreplicated:
