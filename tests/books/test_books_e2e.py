@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +19,9 @@ from books.periods import Period, period_containing
 from books.settings import report_settings
 from ground import keyspace
 from ground.proc import wait_until
-from herald.redis_server import RedisServer
-from sandbox.testing import run_sandbox
 from schemas import Side, TradeExecuted
 from schemas.codec import decode
-from tests.engine.conftest import Engine, engine_env
+from tests.engine.conftest import Engine
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
@@ -32,21 +29,6 @@ HERALD = str(Path(sys.executable).with_name("herald"))
 TRADES = (("10", "100", "0.5", 4.0), ("-4", "50", "0.6", 8.0), ("2.5", "10", "0.55", 12.0))
 """(pnl, amount, price, latency ms): P&L 8.5, 2 wins / 1 loss, volume 160, notional 85.5,
 average latency 8 ms, max drawdown 4."""
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
-        with run_sandbox() as sandbox:
-            eng = Engine(server, sandbox, engine_env(server.url, sandbox), tmp_path)
-            try:
-                yield eng
-            finally:
-                eng.stop_all()
-    finally:
-        server.stop()
 
 
 @pytest.fixture
