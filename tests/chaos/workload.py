@@ -14,11 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from schemas import AnyEvent, ConnectionStatus, OperationResult, Side
 from tests.factories import sample
+
+if TYPE_CHECKING:
+    from producer import Publisher
 
 PAIRS = ("XRP/USD", "BTC/USD", "ETH/USD", "SOL/USD", "XRP/EUR", "ADA/USD", "DOGE/USD")
 SERVICES = ("market-feed", "order-router", "risk-engine")
@@ -133,6 +137,16 @@ class ProducerJob:
 
 def produce(job: ProducerJob) -> None:
     """Publish `job.mix` events/s for `job.seconds`, then wait for the spool to drain."""
+    run_job(job, "chaos")
+
+
+Extra = Callable[["Publisher", random.Random], list[str]]
+"""Called every turn of the loop: publishes more (the failover run's bursts), returns ids."""
+
+
+def run_job(job: ProducerJob, source: str, extra: Extra | None = None) -> None:
+    """The producer loop: `job.mix` for `job.seconds` (plus what `extra` publishes), every
+    id written to `job.ids_path`; then drain the spool and write the Publisher's stats."""
     from producer import Publisher
 
     rng = random.Random(job.seed)
@@ -140,7 +154,7 @@ def produce(job: ProducerJob) -> None:
     due = dict.fromkeys(MAKERS, 0.0)
     with (
         open(job.ids_path, "w") as ids,
-        Publisher(job.redis_url, source=f"chaos-{job.index}", spool_path=job.spool_path) as pub,
+        Publisher(job.redis_url, source=f"{source}-{job.index}", spool_path=job.spool_path) as pub,
     ):
         start = time.monotonic()
         last = start
@@ -151,6 +165,8 @@ def produce(job: ProducerJob) -> None:
                 while due[name] >= 1:
                     due[name] -= 1
                     ids.write(pub.publish(MAKERS[name](rng)) + "\n")
+            if extra is not None:
+                ids.writelines(i + "\n" for i in extra(pub, rng))
             ids.flush()
             time.sleep(0.02)  # pacing the workload, not synchronisation
         # Redis may be down or paused right now: keep trying until the spool is empty.
