@@ -1,7 +1,7 @@
 """How far behind the dispatchers are on a lane's stream: one rule for the dispatcher's
 drain, `herald status`, the metrics and the chaos suite."""
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import redis
 
@@ -24,11 +24,8 @@ def lane_lag(client: redis.Redis, stream: str) -> Lag:
     (entries-read is not persisted) or none after an XDEL; whether an entry exists after
     the group's last-delivered id is the ground truth for "caught up", so it decides.
     A stream that does not exist yet (nothing published) has no lag."""
-    try:
-        groups = client.xinfo_groups(stream)
-    except redis.ResponseError:
-        if client.exists(stream):
-            raise
+    groups = stream_groups(client, stream)
+    if groups is None:
         return Lag(0, 0, None)
     for group in groups:
         if group["name"] in (keyspace.GROUP, keyspace.GROUP.encode()):
@@ -40,6 +37,20 @@ def lane_lag(client: redis.Redis, stream: str) -> Lag:
             return Lag(int(group.get("lag") or 1), pending, _millis(first[0][0]))
     first = client.xrange(stream, count=1)  # no group yet: everything is unread
     return Lag(int(client.xlen(stream)), 0, _millis(first[0][0]) if first else None)
+
+
+def stream_groups(client: redis.Redis, stream: str) -> list[dict[str, Any]] | None:
+    """XINFO GROUPS of `stream`, or None when it does not exist (nothing published yet).
+
+    A producer can create the stream between the failed XINFO and the check that it is
+    missing; then ask again rather than mistake that race for a broken Redis."""
+    try:
+        groups: list[dict[str, Any]] = client.xinfo_groups(stream)
+        return groups
+    except redis.ResponseError:
+        if not client.exists(stream):
+            return None
+    return list(client.xinfo_groups(stream))  # created meanwhile: now it answers, or raises
 
 
 def lag_and_pending(client: redis.Redis, stream: str) -> tuple[int, int]:

@@ -12,6 +12,7 @@ import redis
 
 from ground import keyspace
 from schemas.base import Lane
+from worker.lanes import stream_groups
 from worker.status_model import BooksStatus
 
 BOOKS_LANES = (Lane.CRITICAL, Lane.NORMAL)
@@ -38,9 +39,8 @@ def group_lag(client: redis.Redis, streams: list[str], group: str) -> GroupLag:
     unread = pending = 0
     oldest: int | None = None
     for stream in streams:
-        try:
-            groups = client.xinfo_groups(stream)
-        except redis.ResponseError:
+        groups = stream_groups(client, stream)
+        if groups is None:
             continue  # no stream yet: nothing published
         found = next((g for g in groups if _text(g["name"]) == group), None)
         if found is None:
@@ -69,9 +69,8 @@ def books_status(client: redis.Redis, now: float) -> BooksStatus | None:
     streams = books_streams()
     ran = False
     for stream in streams:
-        try:
-            groups = client.xinfo_groups(stream)
-        except redis.ResponseError:
+        groups = stream_groups(client, stream)
+        if groups is None:
             continue
         ran = ran or any(_text(g["name"]) == keyspace.BOOKS_GROUP for g in groups)
     if not ran:

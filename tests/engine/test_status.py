@@ -48,7 +48,8 @@ def wait_for_status(engine, what: str, predicate, timeout: float = 30) -> dict[s
     found: dict[str, Any] = {}
 
     def done() -> bool:
-        code, snap, _ = status(engine, "--json")
+        code, snap, out = status(engine, "--json")
+        assert snap is not None, f"herald status --json printed no JSON (exit {code}):\n{out}"
         found.clear()
         found.update(snap, code=code)
         return bool(predicate(code, snap))
