@@ -8,6 +8,7 @@ nothing and would "confirm" at once. Hence a pipeline: the writes and the `WAIT`
 one connection and one round trip.
 """
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
@@ -17,10 +18,21 @@ from redis.asyncio.client import Pipeline as AsyncPipeline
 from redis.client import Pipeline
 
 from ground import keyspace
+from ground.held import Call, Held, History
+
+log = logging.getLogger(__name__)
 
 WAIT_TIMEOUT_MS: Final = 500
 """Long enough for a healthy replica on a LAN (a few ms), short enough that a lagging one
 costs the producer's thread at most half a second per batch, never the caller."""
+
+
+HOLD_S: Final = 30.0
+"""How long a writer that holds (the producer) keeps calls a primary with no replica took:
+a split brain shows within seconds of a failover; a primary without a replica for
+longer is a single point of failure that no resend fixes."""
+HOLD_ARGS: Final = 100_000
+"""At most this many script arguments (the producer: events) held unconfirmed: ~30 MB."""
 
 
 class Replication(NamedTuple):
@@ -119,47 +131,92 @@ class NotReplicated(redis.ConnectionError):
 class ReplicatedScript:
     """A Lua script run as batches of calls, each batch one pipeline ending in `WAIT`
     (or, while no replica is known to be attached, in `INFO replication`: `Attached`).
-    `ground.replicated_async` is the twin for asyncio clients."""
+    `hold_s` > 0: calls taken by a primary with no replica are held and written again
+    if that primary's history is lost (`ground.held`; the producer's streams, whose
+    readers drop copies). `ground.replicated_async` is the twin for asyncio clients
+    (leases and claims: they hold nothing)."""
 
     def __init__(
         self,
         client: redis.Redis,
         source: str,
+        *,
         replicas: int = 1,
         timeout_ms: int = WAIT_TIMEOUT_MS,
         recheck_s: float = 1.0,
+        hold_s: float = 0.0,
+        hold_args: int = HOLD_ARGS,
     ) -> None:
         check_wait(replicas, timeout_ms)
         self.client = client
         self.script = client.register_script(source)
         self.replicas, self.timeout_ms = replicas, timeout_ms
         self.attached = Attached(recheck_s)
+        self.held = Held(hold_s, hold_args)
+        self._settle_at = 0.0
 
-    def __call__(self, calls: Sequence[tuple[Sequence[Any], Sequence[Any]]]) -> Replication:
+    def __call__(self, calls: Sequence[Call]) -> Replication:
         """Run the script once per `(keys, args)`; raises `NotReplicated` when replicas
         are attached and none confirmed (the producer then spools the batch)."""
         return self.run(calls, strict=True)[1]
 
-    def run(
-        self, calls: Sequence[tuple[Sequence[Any], Sequence[Any]]], *, strict: bool = True
-    ) -> tuple[list[Any], Replication]:
+    def settle(self) -> None:
+        """With calls held, check at most every `recheck_s` that they are confirmed or
+        still on their primary (an idle writer must not leave them to chance)."""
+        if self.held and time.monotonic() >= self._settle_at:
+            self._settle_at = time.monotonic() + self.attached.recheck_s
+            self.run([], strict=False)
+
+    def run(self, calls: Sequence[Call], *, strict: bool = True) -> tuple[list[Any], Replication]:
         """The scripts' replies and what the `WAIT` confirmed; `strict`: raise
         `NotReplicated` rather than return an unreplicated batch."""
         pipe = self.client.pipeline(transaction=False)
         for keys, args in calls:
             self.script(keys=keys, args=args, client=pipe)
-        if self.attached.trusted():
-            replies, replication = execute_replicated(pipe, self.replicas, self.timeout_ms)
+        if self.attached.trusted() and not self.held:
+            pipe.wait(self.replicas, self.timeout_ms)
+            *replies, acknowledged = pipe.execute()
+            if int(acknowledged) >= self.replicas:
+                return replies, Replication(int(acknowledged), int(acknowledged), self.replicas)
+            info = self.client.info("replication")
+            replication = Replication(int(acknowledged), connected(info), self.replicas)
+            self.attached.count = replication.attached
         else:
             pipe.info("replication")
             *replies, info = pipe.execute()
-            self.attached.seen(connected(info))
-            if self.attached.count == 0:  # a replica attaching later syncs these writes
-                return replies, Replication(0, 0, self.replicas)
-            fenced = self.client.pipeline(transaction=False)
-            fence(fenced)
-            _, replication = execute_replicated(fenced, self.replicas, self.timeout_ms)
-        self.attached.count = replication.attached
+            replication = self._confirm(info)
+        if replication.attached == 0:
+            self.held.add(calls, History.of(info))
         if strict and replication.unreplicated:
             raise NotReplicated(replication, self.timeout_ms)
         return replies, replication
+
+    def _confirm(self, info: Mapping[str, Any]) -> Replication:
+        """After writes answered by `info`: write held calls again if this primary may
+        lack them, then `WAIT` behind a fence if it has a replica."""
+        self.attached.seen(connected(info))
+        if self.held.lost(History.of(info)):
+            self._write_again()
+        if self.attached.count == 0:  # held (if holding): see `ground.held`
+            return Replication(0, 0, self.replicas)
+        fenced = self.client.pipeline(transaction=False)
+        fence(fenced)
+        _, replication = execute_replicated(fenced, self.replicas, self.timeout_ms)
+        self.attached.count = replication.attached
+        if replication.confirmed:
+            self.held.confirmed()
+        return replication
+
+    def _write_again(self) -> None:
+        calls = self.held.take()
+        pipe = self.client.pipeline(transaction=False)
+        for keys, args in calls:
+            self.script(keys=keys, args=args, client=pipe)
+        pipe.info("replication")
+        *_, info = pipe.execute()
+        self.held.on = History.of(info)
+        log.warning(
+            "the Redis primary changed and may lack %d batches it took without a replica: "
+            "written again (readers drop the copies)",
+            len(calls),
+        )

@@ -28,9 +28,9 @@ from ground.backoff import backoff
 from ground.connect import sync_client
 from ground.names import check_name
 from ground.redact import redact
-from ground.replicated import ReplicatedScript
+from ground.replicated import HOLD_S, ReplicatedScript
 from ground.settings import redis_location
-from producer.spool import Record, Spool
+from producer.spool import Record, open_spool
 from producer.streams import XADD_MANY, stream_key
 from schemas.attachments import Attachment, check_attachments
 from schemas.base import Lane, Severity
@@ -113,7 +113,7 @@ class Publisher:
         self._batch_size = batch_size
         self._maxlen = maxlen
         self._prefix = stream_prefix
-        self._spool = _open_spool(spool_path, self.source)
+        self._spool = open_spool(spool_path, self.source)
         self._queue: deque[_Item | _Flush | _Beat] = deque()
         self._wake = threading.Event()
         self._idle = False
@@ -129,7 +129,7 @@ class Publisher:
         self._waiting: list[_Flush] = []
         self._beats: dict[str, int] = {}
         """Heartbeats taken from the queue and not yet in Redis: name -> newest epoch ms."""
-        self._xadd_many = ReplicatedScript(self._redis, XADD_MANY)
+        self._xadd_many = ReplicatedScript(self._redis, XADD_MANY, hold_s=HOLD_S)
         self._stats_key = f"{keyspace.PRODUCERS}{self.source}:{socket.gethostname()}:{os.getpid()}"
         self._stats_due = 0.0
         self._thread = threading.Thread(target=self._run, name="herald-publisher", daemon=True)
@@ -239,6 +239,8 @@ class Publisher:
                 self._replay_spool()
             if self._beats:
                 self._send_beats()
+            if self._xadd_many.held and self._redis_ok:
+                self._settle()
             self._release_markers()
             self._publish_stats()
             if records or markers or self._queue:
@@ -276,12 +278,8 @@ class Publisher:
     def _sleep(self) -> None:
         self._idle = True
         if not self._queue:
-            timeout = (
-                _IDLE_WAIT_S
-                if not self._spool.pending
-                else max(0.0, min(_IDLE_WAIT_S, self._retry_at - time.monotonic()))
-            )
-            self._wake.wait(timeout)
+            until_retry = self._retry_at - time.monotonic() if self._spool.pending else _IDLE_WAIT_S
+            self._wake.wait(max(0.0, min(_IDLE_WAIT_S, until_retry)))
         self._wake.clear()
         self._idle = False
 
@@ -329,6 +327,13 @@ class Publisher:
             log.info("redis reachable again at %s; replaying the spool", redact(self.redis_url))
         self._redis_ok, self._failures = True, 0
         return True
+
+    def _settle(self) -> None:
+        """Confirm held batches (`ground.held`) or give them to a new primary, also idle."""
+        try:
+            self._xadd_many.settle()
+        except redis.RedisError as exc:
+            self._mark_down(exc)
 
     def _mark_down(self, exc: Exception) -> None:
         self._failures += 1
@@ -380,18 +385,6 @@ class Publisher:
             pipe.execute()
         except redis.RedisError as exc:
             self._mark_down(exc)
-
-
-def _open_spool(spool_path: str | Path | None, source: str) -> Spool:
-    """`<source>.spool`, so a restarted process replays what its predecessor spooled;
-    a second live process of the same source gets its own `<source>-<pid>.spool`."""
-    if spool_path is not None:
-        return Spool(Path(spool_path))
-    base = Path(os.environ.get("HERALD_SPOOL_DIR", Path.home() / ".cache" / "herald" / "spool"))
-    try:
-        return Spool(base / f"{source}.spool")
-    except BlockingIOError:
-        return Spool(base / f"{source}-{os.getpid()}.spool")
 
 
 @atexit.register

@@ -87,3 +87,15 @@ class Spool:
         _, end = self.read(2**62)
         if end < self._size():
             self._file.truncate(end)
+
+
+def open_spool(spool_path: str | Path | None, source: str) -> Spool:
+    """`<source>.spool`, so a restarted process replays what its predecessor spooled;
+    a second live process of the same source gets its own `<source>-<pid>.spool`."""
+    if spool_path is not None:
+        return Spool(Path(spool_path))
+    base = Path(os.environ.get("HERALD_SPOOL_DIR", Path.home() / ".cache" / "herald" / "spool"))
+    try:
+        return Spool(base / f"{source}.spool")
+    except BlockingIOError:
+        return Spool(base / f"{source}-{os.getpid()}.spool")
