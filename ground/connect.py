@@ -3,14 +3,17 @@
 A Sentinel address names the Sentinels and the service, never the primary:
 `redis+sentinel://[[user]:password@]host1[:port][,host2[:port]...]/service[/db]`
 (port 26379 unless given). The client asks a Sentinel for the primary on every new
-connection (redis-py's `SentinelConnectionPool`), and a connection that meets a dead
-primary or a demoted one (READONLY) is dropped, so after a failover the next command
-reaches the new primary without a restart. The password in the URL is the Redis
+connection (redis-py's `SentinelConnectionPool`) and, here, at most every `FOLLOW_S` when
+it takes a pooled one; a connection that meets a dead primary or a demoted one (READONLY)
+is dropped, so after a failover the next command reaches the new primary without a
+restart. The password in the URL is the Redis
 servers'; Sentinels that want their own take it from $HERALD_REDIS_SENTINEL_PASSWORD
 (a password in the query string would show up in logs, which redact only userinfo).
 """
 
+import contextlib
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -20,13 +23,15 @@ import redis
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from ground.errors import ConfigError
 from ground.redact import redact
 
 SCHEME: Final = "redis+sentinel"
 DEFAULT_SENTINEL_PORT: Final = 26379
+FOLLOW_S: Final = 1.0
+"""How often a pool asks the Sentinels which node is the primary, besides on connecting."""
 SENTINEL_PASSWORD_ENV: Final = "HERALD_REDIS_SENTINEL_PASSWORD"  # noqa: S105 - a name
 SENTINEL_TIMEOUT_S: Final = 1.0
 """Asking a Sentinel: a dead or paused one must not hold up the search for the primary."""
@@ -149,12 +154,47 @@ def sync_client(url: str, *, env: Mapping[str, str] | None = None, **kwargs: Any
         list(address.sentinels), sentinel_kwargs=_sentinel_kwargs(address, kwargs)
     )
     client: redis.Redis = manager.master_for(  # type: ignore[no-untyped-call]
-        address.service, **_server_kwargs(address, kwargs)
+        address.service, connection_pool_class=_FollowingPool, **_server_kwargs(address, kwargs)
     )
     return client
 
 
-class _BlockingSentinelPool(AsyncSentinelPool, aioredis.BlockingConnectionPool):
+class _FollowingPool(SentinelConnectionPool):
+    """Asks the Sentinels for the primary at most every `FOLLOW_S` as it hands out a
+    connection, not only when it opens one. After a switchover, or a partition, the old
+    primary stays up and takes the writes of pooled connections until Sentinel demotes
+    it (about 10 s later), writes its resync then throws away; learning of the new
+    primary makes redis-py drop idle connections to the old one and, on release, the
+    busy ones. A Sentinel that does not answer changes nothing."""
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        self._follow_at = 0.0
+
+    def get_connection(self, *args: Any, **options: Any) -> Any:
+        if time.monotonic() >= self._follow_at:
+            self._follow_at = time.monotonic() + FOLLOW_S
+            with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
+                self.get_master_address()  # type: ignore[no-untyped-call]
+        return super().get_connection(*args, **options)
+
+
+class _FollowingAsyncPool(AsyncSentinelPool):
+    """`_FollowingPool` for asyncio clients."""
+
+    def __init__(self, service_name: str, sentinel_manager: AsyncSentinel, **kwargs: Any) -> None:
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        self._follow_at = 0.0
+
+    async def get_connection(self, *args: Any, **options: Any) -> Any:
+        if time.monotonic() >= self._follow_at:
+            self._follow_at = time.monotonic() + FOLLOW_S
+            with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
+                await self.get_master_address()  # type: ignore[no-untyped-call]
+        return await super().get_connection(*args, **options)  # type: ignore[no-untyped-call]
+
+
+class _BlockingSentinelPool(_FollowingAsyncPool, aioredis.BlockingConnectionPool):
     """A Sentinel pool that makes a caller wait for a free connection instead of failing."""
 
 
@@ -176,7 +216,7 @@ def async_client(
     manager = AsyncSentinel(  # type: ignore[no-untyped-call]
         list(address.sentinels), sentinel_kwargs=_sentinel_kwargs(address, kwargs)
     )
-    pool = _BlockingSentinelPool if blocking else AsyncSentinelPool
+    pool = _BlockingSentinelPool if blocking else _FollowingAsyncPool
     client: aioredis.Redis = manager.master_for(
         address.service, connection_pool_class=pool, **_server_kwargs(address, kwargs)
     )
