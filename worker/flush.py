@@ -172,7 +172,7 @@ class Flush:
         head = Head.read(items)
         order = sorted(head.embeds)
         if not order:  # every item in the lookahead is undeliverable
-            self._settle(pop=len(items), letters=self._letters(head, head.undeliverable))
+            self._settle(popped=items, letters=self._letters(head, head.undeliverable))
             return Result.NEXT
         sent = order[: 1 if self.solo else head.first_message(order)]
         pop = sent[-1] + 1  # also consumes undeliverable items in between
@@ -234,7 +234,7 @@ class Flush:
 
     def _delivered(self, request: Request, outcome: Outcome) -> Result:
         self._settle(
-            pop=request.pop,
+            popped=request.popped,
             letters=self._letters(request.head, request.undeliverable),
             delivered=request.event_ids,
             message_id=outcome.message_id,
@@ -286,7 +286,7 @@ class Flush:
         undeliverable = {**request.undeliverable, **dict.fromkeys(bad or sent, why)}
         keep = [request.head.items[i] for i in range(request.pop) if i not in undeliverable]
         letters = self._letters(request.head, undeliverable, outcome)
-        self._settle(pop=request.pop, keep=keep, letters=letters)
+        self._settle(popped=request.popped, keep=keep, letters=letters)
         return Result.NEXT
 
     def _gone(self, outcome: Outcome) -> Result:
@@ -323,7 +323,7 @@ class Flush:
             letters = self._letters(
                 request.head, {**request.undeliverable, **reasons}, outcome, attempts
             )
-            self._settle(pop=request.pop, letters=letters)
+            self._settle(popped=request.popped, letters=letters)
             self.redis.hdel(self.state_key, keyspace.STATE_ATTEMPTS, keyspace.STATE_FIRST_FAILED_MS)
             return Result.NEXT
         delay = backoff(attempts, base=RETRY_BASE_S, cap=RETRY_CAP_S)

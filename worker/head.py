@@ -126,6 +126,11 @@ class Request:
     def event_ids(self) -> list[str]:
         return self.head.event_ids(self.sent)
 
+    @property
+    def popped(self) -> list[bytes]:
+        """The outbox items settling this request consumes."""
+        return self.head.items[: self.pop]
+
 
 def _folded(item: OutboxItem) -> Folded | None:
     if item.folded < 1:

@@ -4,8 +4,8 @@
 --
 -- KEYS: 1 outbox, 2 lock, 3 DLQ hash, 4 DLQ index, 5 stats, 6 channel state, 7 ledger
 -- ARGV: 1 lock token, 2 now (ms), 3 channel, 4 message id or '', 5 digest ('1' or '0'),
---       6 n to pop, 7 k to keep, keep * k, d, (dead id, record) * d, e, event id * e,
---       then optionally 'bury' (only settle if the channel is still marked dead)
+--       6 n to pop, 7 their checksum, 8 k to keep, keep * k, d, (dead id, record) * d,
+--       e, event id * e, then optionally 'bury' (only settle if the channel is still dead)
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return -1
 end
@@ -15,10 +15,21 @@ if ARGV[#ARGV] == 'bury' and redis.call('HEXISTS', KEYS[6], '${STATE_DEAD}') == 
   return -2
 end
 local now, channel, message_id, digest = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local n, k = tonumber(ARGV[6]), tonumber(ARGV[7])
-if n > 0 then redis.call('LPOP', KEYS[1], n) end
-for i = k, 1, -1 do redis.call('LPUSH', KEYS[1], ARGV[7 + i]) end
-local i = 8 + k
+local n, k = tonumber(ARGV[6]), tonumber(ARGV[8])
+-- Pop only the items the request was made of: after a failover the job may settle on a
+-- primary whose outbox head differs from the one it read (worker/settling.py: head_sum).
+if n > 0 then
+  local parts = {}
+  for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, n - 1)) do
+    parts[#parts + 1] = #item .. ':' .. item
+  end
+  if #parts ~= n or redis.sha1hex(table.concat(parts)) ~= ARGV[7] then
+    return -3
+  end
+  redis.call('LPOP', KEYS[1], n)
+end
+for i = k, 1, -1 do redis.call('LPUSH', KEYS[1], ARGV[8 + i]) end
+local i = 9 + k
 local d = tonumber(ARGV[i])
 for j = 1, d do
   dead_letter(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[i + 2 * j - 1], ARGV[i + 2 * j], now)

@@ -2,8 +2,10 @@
 the channel's outbox, the DLQ, the counters and the ledger, if the job still holds the
 channel's lease."""
 
+import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 from ground import keyspace
@@ -18,6 +20,14 @@ LOST_LOCK = -1
 """The job's lease ran out: another job owns the channel and will resend."""
 REPLAYED = -2
 """A bury found the channel alive again: an operator replayed it meanwhile."""
+HEAD_MOVED = -3
+"""The outbox head is not what the request was made of (the job read it on a primary
+that has since been replaced): nothing applied; the items stay and are sent again."""
+
+
+def head_sum(items: Sequence[bytes]) -> str:
+    """The checksum settle.lua compares the outbox head with: SHA-1 of `len:item` each."""
+    return hashlib.sha1(b"".join(b"%d:%s" % (len(i), i) for i in items)).hexdigest()  # noqa: S324
 
 
 class Settler:
@@ -36,7 +46,7 @@ class Settler:
     def settle(
         self,
         *,
-        pop: int,
+        popped: Sequence[bytes],
         keep: list[bytes] | None = None,
         letters: list[dlq.DeadLetter] | None = None,
         delivered: list[str] | None = None,
@@ -45,21 +55,25 @@ class Settler:
         bury: bool = False,
         solo: bool = False,
     ) -> int:
-        """Pop `pop` items, put `keep` back, dead-letter `letters`, log `delivered`;
-        1 when applied, else `LOST_LOCK` or `REPLAYED`. `solo`: this request was one of
-        those isolating a bad embed, so one fewer is left."""
+        """Pop `popped` (the head the request was made of, checked), put `keep` back,
+        dead-letter `letters`, log `delivered`; 1 when applied, else `LOST_LOCK`,
+        `REPLAYED` or `HEAD_MOVED`. `solo`: this request was one of those isolating a bad
+        embed, so one fewer is left."""
         keep, letters, delivered = keep or [], letters or [], delivered or []
         args: list[Any] = [self.token, int(time.time() * 1000), self.name, message_id or ""]
-        args += ["1" if digest else "0", pop, len(keep), *keep, len(letters)]
+        args += ["1" if digest else "0", len(popped), head_sum(popped), len(keep), *keep]
+        args.append(len(letters))
         for letter in letters:
             args += [letter.id, dlq.encode(letter)]
         args += [len(delivered), *delivered, *(["bury"] if bury else [])]
         keys = [self.outbox, self.lock, keyspace.DLQ, keyspace.DLQ_INDEX, keyspace.STATS]
         done = int(self.engine.settle(keys=[*keys, self.state_key, keyspace.LEDGER], args=args))
-        if solo and done != LOST_LOCK:
+        if solo and done not in {LOST_LOCK, HEAD_MOVED}:
             self.redis.hincrby(self.state_key, keyspace.STATE_SOLO, -1)
         if done == LOST_LOCK:
             log.warning("channel %s: lost the lock before settling; another job resends", self.name)
+        elif done == HEAD_MOVED:
+            log.warning("channel %s: the outbox changed under the request; resending", self.name)
         elif done == REPLAYED:
             log.info("channel %s: replayed by an operator; stopped dead-lettering", self.name)
         elif letters:
@@ -76,6 +90,6 @@ class Settler:
             head = Head(items)
             reasons = dict.fromkeys(range(len(items)), reason)
             letters = head.dead_letters(reasons, self.name, outcome)
-            if self.settle(pop=len(items), letters=letters, bury=True) != 1:
+            if self.settle(popped=items, letters=letters, bury=True) != 1:
                 return
             self.redis.pexpire(self.lock, self.lease_ms)
