@@ -59,13 +59,29 @@ class Kicker:
         locked, retry_at = pipe.execute()
         if locked or (retry_at and float(retry_at) > time.time()):
             return False
-        if not self.redis.set(keyspace.flush_queued(channel), 1, nx=True, ex=QUEUED_TTL_S):
-            return False
-        self._queues[queue_for(channel)].enqueue(
-            "worker.flush.flush_channel",
-            channel,
-            job_timeout=JOB_TIMEOUT_S,
-            result_ttl=0,
-            failure_ttl=24 * 3600,
-        )
+        return self._enqueue_once(channel)
+
+    def _enqueue_once(self, channel: str) -> bool:
+        """Set the channel's `flush_queued` marker and queue its job in one MULTI: a
+        failover's rollback keeps both or neither (a marker without its job would hold
+        the channel back for `QUEUED_TTL_S`). WATCH makes it "only if not set yet"."""
+        marker = keyspace.flush_queued(channel)
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(marker)  # type: ignore[no-untyped-call]
+                if pipe.exists(marker):
+                    return False
+                pipe.multi()
+                pipe.set(marker, 1, ex=QUEUED_TTL_S)
+                self._queues[queue_for(channel)].enqueue(
+                    "worker.flush.flush_channel",
+                    channel,
+                    job_timeout=JOB_TIMEOUT_S,
+                    result_ttl=0,
+                    failure_ttl=24 * 3600,
+                    pipeline=pipe,
+                )
+                pipe.execute()
+            except redis.WatchError:
+                return False  # another dispatcher queued it first
         return True
