@@ -1,9 +1,11 @@
 """Failover chaos as tests: Herald on Redis Sentinel while its primary is SIGKILLed
 mid-burst, plus dispatcher and worker kills (tests/ha/failover_run.py).
 
-CI: 2 failovers, >= 3,000 events, under 3 minutes. The long run (`-m slow`): 8 failovers
-over 10 minutes. Both assert lost = 0, duplicates <= 0.5 %, 400s = 0, and that each old
-primary came back as a replica.
+CI: 2 failovers and 1 switchover, >= 3,000 events, under 3 minutes. The long run (`-m
+slow`): 8 failovers and 3 switchovers over 10 minutes. A switchover (`SENTINEL FAILOVER`)
+leaves the old primary up and taking writes until Sentinel demotes it: a split brain on
+purpose. Both assert lost = 0, duplicates <= 0.5 %, 400s = 0, and that each old primary
+came back as a replica.
 
 The producers run the real `producer.Publisher` on the Sentinel address (its client from
 `ground.connect`, `WAIT 1` per XADD batch).
@@ -23,11 +25,12 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="ne
 SEED = int(os.environ.get("HERALD_CHAOS_SEED", "21"))
 
 
-def check(report: dict[str, Any], *, events: int, failovers: int) -> None:
+def check(report: dict[str, Any], *, events: int, failovers: int, switchovers: int) -> None:
     a, c = report["audit"], report["chaos"]
     text = summary(report)
     assert not c["errors"], text
     assert c["failovers"] >= failovers, text
+    assert c["switchovers"] >= switchovers, text
     assert len(c["comeback_s"]) == c["failovers"], text  # each old primary back as a replica
     assert a["published"] >= events, text
     assert report["drained"], text
@@ -40,14 +43,14 @@ def check(report: dict[str, Any], *, events: int, failovers: int) -> None:
 @pytest.mark.timeout(240)
 def test_failover_ci(tmp_path: Path) -> None:
     options = FailoverOptions(
-        run_dir=tmp_path / "failover", seconds=45, events=3_200, failovers=2, seed=SEED,
-        drain_timeout=90,
+        run_dir=tmp_path / "failover", seconds=45, events=3_200, failovers=2, switchovers=1,
+        seed=SEED, drain_timeout=90,
     )  # fmt: skip
     report = run(options)
     if os.environ.get("HERALD_FAILOVER_REPORT"):  # keep the figures beyond pytest's tmp dirs
         shutil.copy(options.run_dir / "report.json", os.environ["HERALD_FAILOVER_REPORT"])
     assert report["wall_seconds"] < 180, summary(report)
-    check(report, events=3_000, failovers=2)
+    check(report, events=3_000, failovers=2, switchovers=1)
     assert sum(report["chaos"]["kills"].values()) >= 3, summary(report)
 
 
@@ -55,10 +58,10 @@ def test_failover_ci(tmp_path: Path) -> None:
 @pytest.mark.timeout(1800)
 def test_failover_long(tmp_path: Path) -> None:
     options = FailoverOptions(
-        run_dir=tmp_path / "failover", seconds=600, events=60_000, failovers=8,
+        run_dir=tmp_path / "failover", seconds=600, events=60_000, failovers=8, switchovers=3,
         burst_events=2_000, kill_every=(5.0, 20.0), seed=7, drain_timeout=300,
     )  # fmt: skip
     report = run(options)
     if os.environ.get("HERALD_FAILOVER_REPORT"):
         shutil.copy(options.run_dir / "report.json", os.environ["HERALD_FAILOVER_REPORT"])
-    check(report, events=60_000, failovers=8)
+    check(report, events=60_000, failovers=8, switchovers=3)

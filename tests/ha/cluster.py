@@ -1,9 +1,10 @@
 """Redis with a replica and three Sentinels as real processes, for failover tests.
 
-Quick settings (down after 1 s, failover timeout 3 s) so a failover takes 1-3 s. The
-nodes are started from the command line, without a config file: a restarted node comes
-up as a primary of its own stale data and Sentinel turns it into a replica of the new
-primary (`+convert-to-slave`), which is what happens to a host that reboots.
+Quick settings (down after 3 s, failover timeout 3 s) so a failover takes 2-4 s;
+`down_after_ms=1000` provokes spurious failovers on a loaded machine, i.e. split brains.
+The nodes are started from the command line, without a config file; a killed node is
+brought back as a replica of the primary the Sentinels name (`bring_back`, as
+deploy/ha/redis-start.sh does), or alone to let Sentinel convert it.
 """
 
 import contextlib
@@ -82,6 +83,7 @@ class Sentinels:
     sentinels: list[tuple[int, subprocess.Popen[bytes]]] = field(default_factory=list)
     failovers: list[float] = field(default_factory=list)
     """Seconds without a primary, per failover (`kill_primary` to a writable new one)."""
+    down_after_ms: int = DOWN_AFTER_MS
 
     @property
     def url(self) -> str:
@@ -106,7 +108,7 @@ class Sentinels:
         conf.write_text(
             f"port {port}\nbind 127.0.0.1\ndir {folder}\nlogfile sentinel.log\n"
             f"sentinel monitor {SERVICE} 127.0.0.1 {primary_port} 2\n"
-            f"sentinel down-after-milliseconds {SERVICE} {DOWN_AFTER_MS}\n"
+            f"sentinel down-after-milliseconds {SERVICE} {self.down_after_ms}\n"
             f"sentinel failover-timeout {SERVICE} {FAILOVER_TIMEOUT_MS}\n"
             f"sentinel parallel-syncs {SERVICE} 1\n"
         )
@@ -173,6 +175,23 @@ class Sentinels:
         )
         self.failovers.append(time.monotonic() - started)
         return old
+
+    def switchover(self, timeout: float = 30) -> float:
+        """`SENTINEL FAILOVER`: promote the replica while the primary keeps running. Until
+        Sentinel demotes it, the old primary has no replica and still takes the writes of
+        clients connected to it, which its resync from the new primary then discards: a
+        split brain on purpose. Returns the seconds until both nodes are settled."""
+        old = self.primary()
+        started = time.monotonic()
+        with redis.Redis(port=self.sentinels[0][0], socket_timeout=5) as sentinel:
+            sentinel.sentinel_failover(SERVICE)
+        wait_until(
+            lambda: self._all_name(old.port) and old.role() == "slave" and self.replica_ok(),
+            timeout,
+            f"{old.name} switched over to a replica",
+            interval=0.05,
+        )
+        return time.monotonic() - started
 
     def _all_name(self, old_port: int) -> bool:
         seen: set[int | None] = set()

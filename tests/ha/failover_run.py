@@ -36,7 +36,7 @@ from ground.proc import wait_until
 from tests.chaos.audit import audit, engine_idle, scan_for_secrets
 from tests.chaos.stack import FAKE_WEBHOOK_ID, Stack, StackOptions
 from tests.chaos.workload import Mix, ProducerJob, producer_stats, read_ids
-from tests.ha.cluster import Sentinels
+from tests.ha.cluster import DOWN_AFTER_MS, Sentinels
 from tests.ha.producers import produce
 
 
@@ -54,6 +54,10 @@ class FailoverOptions:
     kill_every: tuple[float, float] = (4.0, 9.0)
     seed: int = 21
     drain_timeout: float = 120.0
+    down_after_ms: int = DOWN_AFTER_MS
+    """The Sentinels' down-after; 1000 makes spurious failovers (split brains) likely."""
+    switchovers: int = 0
+    """Besides the failovers, `SENTINEL FAILOVER`s with the primary up (`switchover`)."""
 
 
 @dataclass
@@ -103,6 +107,8 @@ class Host:
 class Chaos:
     failovers: int = 0
     no_primary_s: list[float] = field(default_factory=list)
+    switchovers: int = 0
+    switchover_s: list[float] = field(default_factory=list)
     comeback_s: list[float] = field(default_factory=list)
     kills: dict[str, int] = field(default_factory=dict)
     bursts: int = 0
@@ -125,7 +131,7 @@ class Run:
     def __init__(self, options: FailoverOptions) -> None:
         self.o = options
         self.rng = random.Random(options.seed)
-        self.cluster = Sentinels(options.run_dir / "redis")
+        self.cluster = Sentinels(options.run_dir / "redis", down_after_ms=options.down_after_ms)
         self.stack = Stack(StackOptions(options.run_dir, seed=options.seed, metrics=False))
         self.hosts: list[Host] = []
         self.chaos = Chaos()
@@ -179,24 +185,34 @@ class Run:
                 self.chaos.kills[kind] = self.chaos.kills.get(kind, 0) + 1
 
     def failover_loop(self) -> None:
-        """Failovers spread over the publishing window, each mid-burst."""
-        spacing = self.o.seconds / (self.o.failovers + 1)
+        """Failovers (and switchovers, in a seeded order) spread over the publishing
+        window, each mid-burst."""
+        plan = ["failover"] * self.o.failovers + ["switchover"] * self.o.switchovers
+        self.rng.shuffle(plan)
+        spacing = self.o.seconds / (len(plan) + 1)
         started = time.monotonic()
-        for n in range(self.o.failovers):
+        for n, what in enumerate(plan):
             due = started + spacing * (n + 0.6)
             if self.stop.wait(max(0.0, due - time.monotonic())):
                 return
             try:
-                self._one_failover()
+                self._start_burst()
+                if what == "failover":
+                    self._one_failover()
+                else:
+                    self.chaos.switchover_s.append(round(self.cluster.switchover(), 2))
+                    self.chaos.switchovers += 1
             except Exception as exc:
-                self.chaos.errors.append(f"failover {n + 1}: {exc!r}")
+                self.chaos.errors.append(f"{what} {n + 1}: {exc!r}")
                 return
 
-    def _one_failover(self) -> None:
+    def _start_burst(self) -> None:
         with self.burst.get_lock():
             self.burst.value += 1
         self.chaos.bursts += 1
-        time.sleep(0.15)  # the burst is being written now: kill the primary under it
+        time.sleep(0.15)  # the burst is being written now: act under it
+
+    def _one_failover(self) -> None:
         old = self.cluster.kill_primary()
         self.chaos.failovers += 1
         self.chaos.no_primary_s.append(round(self.cluster.failovers[-1], 2))
@@ -264,6 +280,7 @@ def run(options: FailoverOptions, say: Any = print) -> dict[str, Any]:
             "chaos": asdict(r.chaos),
             "audit": result.to_dict(),
             "secret_hits": hits,
+            "sentinel_switches": switches(options.run_dir),
             "load_average": os.getloadavg(),
         }
         (options.run_dir / "report.json").write_text(json.dumps(report, indent=1))
@@ -276,18 +293,26 @@ def run(options: FailoverOptions, say: Any = print) -> dict[str, Any]:
         r.close()
 
 
+def switches(run_dir: Path) -> int:
+    """Primary switches one Sentinel made: more than the failovers are spurious ones."""
+    log = run_dir / "redis" / "sentinel-0" / "sentinel.log"
+    return log.read_text(errors="replace").count("+switch-master") if log.exists() else -1
+
+
 def summary(report: dict[str, Any]) -> str:
     a, c = report["audit"], report["chaos"]
     return "\n".join([
         f"published {a['published']:,} events; producers {report['producers']}",
         f"failovers {c['failovers']} (no primary for {c['no_primary_s']} s; old primary back "
-        f"as a replica after {c['comeback_s']} s); kills {c['kills']}; errors {c['errors']}",
+        f"as a replica after {c['comeback_s']} s); switchovers {c['switchovers']} (settled "
+        f"after {c['switchover_s']} s); kills {c['kills']}; errors {c['errors']}",
         f"outcomes {a['outcomes']}",
         f"LOST {a['lost']}  DUPLICATED {a['duplicated']} ({a['duplicated_pct']} %)  "
         f"400s {a['http_400']}  429s {a['http_429_rate_limited']}",
         f"drained={report['drained']} in {report['drain_seconds']} s; "
         f"wall {report['wall_seconds']} s; load {report['load_average']}",
-        f"secret hits: {report['secret_hits'] or 'none'}",
+        f"secret hits: {report['secret_hits'] or 'none'}; "
+        f"Sentinel primary switches {report['sentinel_switches']}",
     ])  # fmt: skip
 
 
@@ -301,11 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--drain-seconds", type=float, default=120)
     p.add_argument("--run-dir")
+    p.add_argument("--down-after-ms", type=int, default=DOWN_AFTER_MS)
+    p.add_argument("--switchovers", type=int, default=0, help="split brains on purpose")
     args = p.parse_args(argv)
     options = FailoverOptions(
         run_dir=Path(args.run_dir or tempfile.mkdtemp(prefix="herald-failover-")),
         seconds=args.seconds, events=args.events, failovers=args.failovers,
         burst_events=args.burst_events, seed=args.seed, drain_timeout=args.drain_seconds,
+        down_after_ms=args.down_after_ms, switchovers=args.switchovers,
     )  # fmt: skip
     report = run(options)
     a = report["audit"]
