@@ -3,8 +3,11 @@ so a test can type into the viewer and click its buttons as a person would."""
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -14,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 
-from ground.proc import free_port
+from ground.proc import free_port, wait_until
 from sandbox.browser import FLAGS, find_chromium
 
 
@@ -66,7 +70,7 @@ async def chromium(url: str, size: tuple[int, int] = (1600, 1000)) -> AsyncItera
         proc = subprocess.Popen(
             [find_chromium(), *FLAGS, f"--user-data-dir={profile}",
              f"--remote-debugging-port={port}", f"--window-size={size[0]},{size[1]}", url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         try:
             async with aiohttp.ClientSession() as http:
@@ -74,8 +78,25 @@ async def chromium(url: str, size: tuple[int, int] = (1600, 1000)) -> AsyncItera
                 async with http.ws_connect(target, max_msg_size=64 * 1024 * 1024) as ws:
                     yield Page(ws)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Chromium and its helpers (zygotes, renderers, the network service: its process
+    group), all gone before the profile folder is removed: a helper still writing into it
+    made the removal fail ("Directory not empty") on a loaded machine."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(10)
+    wait_until(lambda: not _alive_in_group(proc.pid), 10, "chromium's helpers to exit", 0.05)
+
+
+def _alive_in_group(pgid: int) -> bool:
+    for process in psutil.process_iter(["status"]):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if os.getpgid(process.pid) == pgid and process.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+    return False
 
 
 async def _page_target(http: aiohttp.ClientSession, port: int) -> str:

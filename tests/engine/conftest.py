@@ -111,7 +111,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     server.start()
     try:
         with run_sandbox() as sandbox:
-            eng = Engine(server, sandbox, engine_env(server.url, sandbox), tmp_path)
+            env = engine_env(server.url, sandbox, HERALD_SPOOL_DIR=str(tmp_path / "spool"))
+            eng = Engine(server, sandbox, env, tmp_path)  # its own spools: no test inherits
             try:
                 yield eng
             finally:

@@ -22,6 +22,8 @@ import pytest
 
 from ground.proc import free_port, port_is_free, wait_until
 
+pytestmark = pytest.mark.usefixtures("port_6379")  # herald up takes 6379 when free
+
 HERALD = str(Path(sys.executable).with_name("herald"))
 PUBLISH = [
     HERALD, "publish", "trade-executed", "--pair", "XRP/USD", "--side", "BUY",

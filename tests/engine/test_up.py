@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ground.proc import wait_until
+
+pytestmark = pytest.mark.usefixtures("port_6379")  # herald up takes 6379 when free
 
 HERALD = str(Path(sys.executable).with_name("herald"))
 
