@@ -30,7 +30,7 @@ from ground.redact import redact
 
 SCHEME: Final = "redis+sentinel"
 DEFAULT_SENTINEL_PORT: Final = 26379
-FOLLOW_S: Final = 1.0
+FOLLOW_S: Final = 0.5
 """How often a pool asks the Sentinels which node is the primary, besides on connecting."""
 SENTINEL_PASSWORD_ENV: Final = "HERALD_REDIS_SENTINEL_PASSWORD"  # noqa: S105 - a name
 SENTINEL_TIMEOUT_S: Final = 1.0

@@ -1,11 +1,13 @@
 """Failover chaos as tests: Herald on Redis Sentinel while its primary is SIGKILLed
 mid-burst, plus dispatcher and worker kills (tests/ha/failover_run.py).
 
-CI: 2 failovers and 1 switchover, >= 3,000 events, under 3 minutes. The long run (`-m
-slow`): 8 failovers and 3 switchovers over 10 minutes. A switchover (`SENTINEL FAILOVER`)
-leaves the old primary up and taking writes until Sentinel demotes it: a split brain on
-purpose. Both assert lost = 0, duplicates <= 0.5 %, 400s = 0, and that each old primary
-came back as a replica.
+CI: 2 failovers, >= 3,000 events, under 3 minutes; and a run with a switchover. The long
+run (`-m slow`): 8 failovers and 3 switchovers over 10 minutes. A switchover (`SENTINEL
+FAILOVER`) leaves the old primary up and taking writes until the engine follows the
+Sentinels to the new one: a split brain on purpose. All assert lost = 0, duplicates <=
+0.5 % (plus, per switchover, what the old side may send before the engine follows: one
+webhook window, `SPLIT_DUPLICATES`), 400s = 0, and that each old primary came back as a
+replica.
 
 The producers run the real `producer.Publisher` on the Sentinel address (its client from
 `ground.connect`, `WAIT 1` per XADD batch).
@@ -23,9 +25,14 @@ from tests.ha.failover_run import FailoverOptions, run, summary
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
 SEED = int(os.environ.get("HERALD_CHAOS_SEED", "21"))
+SPLIT_DUPLICATES = 50
+"""Per switchover: in the second or two between the promotion and the engine's processes
+following the Sentinels, the old primary's flush jobs can send one webhook window (5
+messages per 2 s) of up to 10 trades each; their settles are discarded with the old side,
+so the new side sends them again (at-least-once). Seen: 0 to 50 per switchover."""
 
 
-def check(report: dict[str, Any], *, events: int, failovers: int, switchovers: int) -> None:
+def check(report: dict[str, Any], *, events: int, failovers: int, switchovers: int = 0) -> None:
     a, c = report["audit"], report["chaos"]
     text = summary(report)
     assert not c["errors"], text
@@ -36,22 +43,39 @@ def check(report: dict[str, Any], *, events: int, failovers: int, switchovers: i
     assert report["drained"], text
     assert a["lost"] == 0, (a["lost_sample"], text)
     assert a["http_400"] == 0, text
-    assert a["duplicated_pct"] <= 0.5, (a["duplicated_sample"], text)
+    allowed = a["published"] * 0.005 + SPLIT_DUPLICATES * switchovers
+    assert a["duplicated"] <= allowed, (a["duplicated_sample"], text)
     assert not report["secret_hits"], report["secret_hits"]
 
 
 @pytest.mark.timeout(240)
 def test_failover_ci(tmp_path: Path) -> None:
     options = FailoverOptions(
-        run_dir=tmp_path / "failover", seconds=45, events=3_200, failovers=2, switchovers=1,
+        run_dir=tmp_path / "failover", seconds=45, events=3_200, failovers=2, seed=SEED,
+        drain_timeout=90,
+    )  # fmt: skip
+    report = run(options)
+    keep(options)
+    assert report["wall_seconds"] < 180, summary(report)
+    check(report, events=3_000, failovers=2)
+    assert sum(report["chaos"]["kills"].values()) >= 3, summary(report)
+
+
+@pytest.mark.timeout(240)
+def test_switchover_ci(tmp_path: Path) -> None:
+    options = FailoverOptions(
+        run_dir=tmp_path / "failover", seconds=30, events=2_000, failovers=0, switchovers=1,
         seed=SEED, drain_timeout=90,
     )  # fmt: skip
     report = run(options)
-    if os.environ.get("HERALD_FAILOVER_REPORT"):  # keep the figures beyond pytest's tmp dirs
-        shutil.copy(options.run_dir / "report.json", os.environ["HERALD_FAILOVER_REPORT"])
-    assert report["wall_seconds"] < 180, summary(report)
-    check(report, events=3_000, failovers=2, switchovers=1)
-    assert sum(report["chaos"]["kills"].values()) >= 3, summary(report)
+    keep(options, "switchover")
+    check(report, events=2_000, failovers=0, switchovers=1)
+
+
+def keep(options: FailoverOptions, suffix: str = "") -> None:
+    """Copy the report to $HERALD_FAILOVER_REPORT (beyond pytest's tmp dirs)."""
+    if target := os.environ.get("HERALD_FAILOVER_REPORT"):
+        shutil.copy(options.run_dir / "report.json", f"{target}.{suffix}" if suffix else target)
 
 
 @pytest.mark.slow
@@ -62,6 +86,5 @@ def test_failover_long(tmp_path: Path) -> None:
         burst_events=2_000, kill_every=(5.0, 20.0), seed=7, drain_timeout=300,
     )  # fmt: skip
     report = run(options)
-    if os.environ.get("HERALD_FAILOVER_REPORT"):
-        shutil.copy(options.run_dir / "report.json", os.environ["HERALD_FAILOVER_REPORT"])
+    keep(options)
     check(report, events=60_000, failovers=8, switchovers=3)
