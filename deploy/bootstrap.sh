@@ -48,11 +48,12 @@ case "$mode" in
     .venv/bin/ruff format --check .
     say "mypy (strict)"; .venv/bin/mypy
     say "layers (import-linter)"; .venv/bin/lint-imports --no-cache
-    # Three pytest processes (pytest-xdist): most tests wait on their redis-server, sandbox
-    # and engine processes, so even 2 cores keep a third busy. A test file runs whole in one
-    # process (its module fixtures are built once), files in the order they are collected,
-    # so the long chaos runs start early. Arguments after `test` win: `-n 0` runs serially.
-    say "pytest"; exec .venv/bin/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder "$@"
+    # Two pytest processes (pytest-xdist): most tests wait on their redis-server, sandbox
+    # and engine processes. Three were faster but overloaded 2 cores enough to break
+    # timing-bound tests. A test file runs whole in one process (its module fixtures are
+    # built once), files in the order they are collected, so the long chaos runs start
+    # early. Arguments after `test` win: `-n 0` runs serially.
+    say "pytest"; exec .venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
     ;;
   *) echo "usage: deploy/bootstrap.sh [demo|test|setup] [args...]" >&2; exit 2 ;;
 esac

@@ -133,7 +133,8 @@ def test_direct_posts_through_the_renderer_and_waits_out_a_429(tmp_path):
     from sandbox.testing import run_sandbox
 
     with run_sandbox() as sandbox:
-        sandbox.set_faults(storm_seconds=1.0, storm_retry_after=0.5)
+        # long enough to outlast the CLI's start-up on a loaded machine (seen > 1 s)
+        sandbox.set_faults(storm_seconds=6.0, storm_retry_after=0.5)
         env = {webhook_env(c): u for c, u in sandbox.webhook_urls().items()}
         env["PATH"] = str(Path(sys.executable).parent)
         done = subprocess.run(

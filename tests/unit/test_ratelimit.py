@@ -135,8 +135,11 @@ def test_every_window_binds(make: MakeBudget) -> None:
     assert budget.reserve("k") == budget.reserve("k") == 0.0
     reserve_until_granted(budget, "k")
     assert 29.0 < budget.reserve("k") <= 30.0
-    windows = budget.state("k")["windows"]
-    assert [(w["limit"], w["sent"]) for w in windows] == [(2, 1), (3, 3)]
+    short, long = [(w["limit"], w["sent"]) for w in budget.state("k")["windows"]]
+    assert long == (3, 3)
+    # the third went out once the first left the 0.2 s window; the second is still in it
+    # only if the test was descheduled between the first two (a loaded machine)
+    assert short in {(2, 1), (2, 2)}
 
 
 def test_keys_are_independent(make: MakeBudget) -> None:
