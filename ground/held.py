@@ -16,6 +16,9 @@ are held in memory, tagged with the primary's replication id and offset, until o
 - they are older than `keep_s` or more than `max_args` arguments are held (a primary
   without a replica for that long is a plain single point of failure, which no resend
   can fix): forgotten, with a warning.
+
+Nothing is held until the writer has seen a replica once (`armed`): a lone Redis has no
+other node to split from, and must not cost a Publisher 30 s of events in memory.
 """
 
 import logging
@@ -57,6 +60,8 @@ class Held:
         """Calls written again on a new primary, over the writer's life."""
         self.forgotten = 0
         """Calls dropped for age or size, over the writer's life."""
+        self.armed = False
+        """Set once a replica was seen: from then on a primary without one is suspect."""
 
     def __bool__(self) -> bool:
         return bool(self._calls)
@@ -65,8 +70,9 @@ class Held:
         return len(self._calls)
 
     def add(self, calls: Sequence[Call], on: History) -> None:
-        """Hold `calls`, just written on history `on` (a no-op when holding is off)."""
-        if self.keep_s <= 0:
+        """Hold `calls`, just written on history `on` (a no-op when holding is off or
+        no replica was ever seen)."""
+        if self.keep_s <= 0 or not self.armed:
             return
         now = time.monotonic()
         for call in calls:

@@ -185,7 +185,9 @@ class ReplicatedScript:
             pipe.info("replication")
             *replies, info = pipe.execute()
             replication = self._confirm(info)
-        if replication.attached == 0:
+        if replication.attached:
+            self.held.armed = True
+        else:
             self.held.add(calls, History.of(info))
         if strict and replication.unreplicated:
             raise NotReplicated(replication, self.timeout_ms)

@@ -89,9 +89,10 @@ def test_writes_taken_alone_are_written_again_on_the_new_primary(pair) -> None:
 
 def test_writes_taken_alone_and_then_replicated_are_not_written_twice(pair) -> None:
     a, b = pair
-    b.kill()
     client = redis.Redis(port=a.port, socket_timeout=3)
     script = ReplicatedScript(client, XADD_MANY, timeout_ms=300, hold_s=30)
+    assert script([(["s"], [1000, b"confirmed"])]).confirmed
+    b.kill()
     for i in range(3):
         script([(["s"], [1000, f"alone-{i}".encode()])])
     assert len(script.held) == 3
@@ -105,7 +106,16 @@ def test_writes_taken_alone_and_then_replicated_are_not_written_twice(pair) -> N
     script.settle()
     assert not script.held
     assert script.held.resent == 0
-    assert payloads(a) == payloads(b) == [b"alone-0", b"alone-1", b"alone-2"]
+    assert payloads(a) == payloads(b) == [b"confirmed", b"alone-0", b"alone-1", b"alone-2"]
+
+
+def test_a_lone_redis_that_never_had_a_replica_holds_nothing(pair) -> None:
+    a, b = pair
+    b.kill()
+    script = ReplicatedScript(redis.Redis(port=a.port, socket_timeout=3), XADD_MANY, hold_s=30)
+    for i in range(3):
+        assert not script([(["s"], [1000, f"x{i}".encode()])]).unreplicated
+    assert not script.held  # no other node to split from: no memory spent
 
 
 def test_a_script_that_does_not_hold_keeps_the_old_rule(pair) -> None:
@@ -118,18 +128,21 @@ def test_a_script_that_does_not_hold_keeps_the_old_rule(pair) -> None:
 
 def test_an_idle_publisher_gives_its_held_events_to_the_new_primary(pair, tmp_path) -> None:
     a, b = pair
-    split(a, b)
     stream = stream_key(Lane.NORMAL)
     url = f"redis://127.0.0.1:{a.port}/0"
     with Publisher(url, spool_path=tmp_path / "p.spool") as pub:
-        for i in range(5):
+        pub.publish(trade(0))  # replicated: the Publisher has seen a replica
+        assert pub.flush(10)
+        wait_until(lambda: b.client().xlen(stream) == 1, 10, "the first event replicated")
+        split(a, b)
+        for i in range(1, 6):
             pub.publish(trade(i))
         assert pub.flush(10)
-        assert len(a.client().xrange(stream)) == 5
+        assert len(a.client().xrange(stream)) == 6
         demote(a, b)
-        assert a.client().xlen(stream) == 0
+        assert a.client().xlen(stream) == 1
         follow(pub._redis, b)  # and publish nothing more: the idle thread must act
-        wait_until(lambda: b.client().xlen(stream) == 5, 10, "the held events on b")
+        wait_until(lambda: b.client().xlen(stream) == 6, 10, "the held events on b")
 
 
 def test_a_pooled_client_follows_a_switchover_before_the_old_primary_is_demoted(

@@ -14,6 +14,13 @@ def call(n: int) -> tuple[list[str], list[bytes]]:
     return (["s"], [b"x"] * n)
 
 
+def armed(keep_s: float, max_args: int) -> Held:
+    """A Held whose writer has seen a replica (`armed`): it holds."""
+    held = Held(keep_s, max_args)
+    held.armed = True
+    return held
+
+
 def test_a_new_history_or_a_shorter_one_may_lack_the_writes() -> None:
     assert not ON.lost(History("a" * 40, 1000))
     assert not ON.lost(History("a" * 40, 5000))  # the same history, further on
@@ -22,7 +29,7 @@ def test_a_new_history_or_a_shorter_one_may_lack_the_writes() -> None:
 
 
 def test_held_calls_are_taken_for_a_resend_until_confirmed() -> None:
-    held = Held(keep_s=30, max_args=100)
+    held = armed(keep_s=30, max_args=100)
     held.add([call(2), call(3)], ON)
     assert len(held) == 2
     assert not held.lost(ON)
@@ -36,14 +43,20 @@ def test_held_calls_are_taken_for_a_resend_until_confirmed() -> None:
 
 
 def test_the_offset_kept_is_the_furthest_seen() -> None:
-    held = Held(keep_s=30, max_args=100)
+    held = armed(keep_s=30, max_args=100)
     held.add([call(1)], History("a" * 40, 2000))
     held.add([call(1)], History("a" * 40, 1500))  # an older INFO answer
     assert held.on == History("a" * 40, 2000)
 
 
 def test_holding_off_holds_nothing() -> None:
-    held = Held(keep_s=0, max_args=100)
+    held = armed(keep_s=0, max_args=100)
+    held.add([call(1)], ON)
+    assert not held
+
+
+def test_nothing_is_held_before_a_replica_was_seen() -> None:
+    held = Held(keep_s=30, max_args=100)  # a lone Redis: no other node to split from
     held.add([call(1)], ON)
     assert not held
 
@@ -51,7 +64,7 @@ def test_holding_off_holds_nothing() -> None:
 def test_too_many_or_too_old_are_forgotten_with_one_warning(monkeypatch, caplog) -> None:
     clock = [100.0]
     monkeypatch.setattr(held_module.time, "monotonic", lambda: clock[0])
-    held = Held(keep_s=30, max_args=10)
+    held = armed(keep_s=30, max_args=10)
     with caplog.at_level(logging.WARNING):
         held.add([call(6)], ON)
         held.add([call(6)], ON)  # 12 args: the oldest goes
