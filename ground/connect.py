@@ -32,6 +32,8 @@ SCHEME: Final = "redis+sentinel"
 DEFAULT_SENTINEL_PORT: Final = 26379
 FOLLOW_S: Final = 0.5
 """How often a pool asks the Sentinels which node is the primary, besides on connecting."""
+FOLLOW_RETRY_S: Final = 30.0
+"""How long a pool waits before asking again after no Sentinel answered."""
 SENTINEL_PASSWORD_ENV: Final = "HERALD_REDIS_SENTINEL_PASSWORD"  # noqa: S105 - a name
 SENTINEL_TIMEOUT_S: Final = 1.0
 """Asking a Sentinel: a dead or paused one must not hold up the search for the primary."""
@@ -165,7 +167,8 @@ class _FollowingPool(SentinelConnectionPool):
     primary stays up and takes the writes of pooled connections until Sentinel demotes
     it (about 10 s later), writes its resync then throws away; learning of the new
     primary makes redis-py drop idle connections to the old one and, on release, the
-    busy ones. A Sentinel that does not answer changes nothing."""
+    busy ones. Sentinels that do not answer are asked again only after
+    `FOLLOW_RETRY_S`, so their silence stalls one command in that long, not every one."""
 
     def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
@@ -173,14 +176,17 @@ class _FollowingPool(SentinelConnectionPool):
 
     def get_connection(self, *args: Any, **options: Any) -> Any:
         if time.monotonic() >= self._follow_at:
-            self._follow_at = time.monotonic() + FOLLOW_S
+            self._follow_at = time.monotonic() + FOLLOW_RETRY_S  # while asking, and if it fails
             with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
                 self.get_master_address()  # type: ignore[no-untyped-call]
+                self._follow_at = time.monotonic() + FOLLOW_S
         return super().get_connection(*args, **options)
 
 
 class _FollowingAsyncPool(AsyncSentinelPool):
-    """`_FollowingPool` for asyncio clients."""
+    """`_FollowingPool` for asyncio clients. redis-py's asyncio pool takes back a
+    connection without asking `owns_connection`, so `release` disconnects one that is
+    still on a former primary (it reconnects to the current one when next used)."""
 
     def __init__(self, service_name: str, sentinel_manager: AsyncSentinel, **kwargs: Any) -> None:
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
@@ -188,10 +194,17 @@ class _FollowingAsyncPool(AsyncSentinelPool):
 
     async def get_connection(self, *args: Any, **options: Any) -> Any:
         if time.monotonic() >= self._follow_at:
-            self._follow_at = time.monotonic() + FOLLOW_S
+            self._follow_at = time.monotonic() + FOLLOW_RETRY_S
             with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
                 await self.get_master_address()  # type: ignore[no-untyped-call]
+                self._follow_at = time.monotonic() + FOLLOW_S
         return await super().get_connection(*args, **options)  # type: ignore[no-untyped-call]
+
+    async def release(self, connection: Any) -> None:
+        where = self.master_address
+        if where is not None and (connection.host, connection.port) != where:
+            await connection.disconnect()
+        await super().release(connection)
 
 
 class _BlockingSentinelPool(_FollowingAsyncPool, aioredis.BlockingConnectionPool):

@@ -81,7 +81,7 @@ class Held:
             self._args += size
         if self.on is None or self.on.replid != on.replid or on.offset > self.on.offset:
             self.on = on
-        self._prune(now)
+        self.prune(now)
 
     def lost(self, now: History) -> bool:
         """Held calls exist and the primary answering now may not have them."""
@@ -96,7 +96,8 @@ class Held:
         self._calls.clear()
         self._args, self.on = 0, None
 
-    def _prune(self, now: float) -> None:
+    def prune(self, now: float) -> None:
+        """Forget what is beyond the bounds (also called while the writer is idle)."""
         before = len(self._calls)
         calls = self._calls
         while calls and (now - calls[0][0] > self.keep_s or self._args > self.max_args):

@@ -165,7 +165,9 @@ class ReplicatedScript:
         still on their primary (an idle writer must not leave them to chance)."""
         if self.held and time.monotonic() >= self._settle_at:
             self._settle_at = time.monotonic() + self.attached.recheck_s
-            self.run([], strict=False)
+            self.held.prune(time.monotonic())
+            if self.held:
+                self.run([], strict=False)
 
     def run(self, calls: Sequence[Call], *, strict: bool = True) -> tuple[list[Any], Replication]:
         """The scripts' replies and what the `WAIT` confirmed; `strict`: raise
@@ -203,9 +205,14 @@ class ReplicatedScript:
             return Replication(0, 0, self.replicas)
         fenced = self.client.pipeline(transaction=False)
         fence(fenced)
-        _, replication = execute_replicated(fenced, self.replicas, self.timeout_ms)
+        fenced.wait(self.replicas, self.timeout_ms)
+        fenced.info("replication")  # the WAIT confirms held calls only on their history
+        _, acknowledged, after = fenced.execute()
+        acked = int(acknowledged)
+        attached = acked if acked >= self.replicas else connected(after)
+        replication = Replication(acked, attached, self.replicas)
         self.attached.count = replication.attached
-        if replication.confirmed:
+        if replication.confirmed and not self.held.lost(History.of(after)):
             self.held.confirmed()
         return replication
 

@@ -199,6 +199,9 @@ class Publisher:
                 "publisher thread still busy after %.1fs; buffered events may be lost", timeout
             )
             return
+        if held := len(self._xadd_many.held):
+            log.warning("closing with %d batches a Redis primary without a replica took: "
+                        "lost if it is replaced now (docs/RELIABILITY.md)", held)  # fmt: skip
         self._spool.close()
         self._redis.close()
         _live.discard(self)
@@ -239,7 +242,7 @@ class Publisher:
                 self._replay_spool()
             if self._beats:
                 self._send_beats()
-            if self._xadd_many.held and self._redis_ok:
+            if self._xadd_many.held:
                 self._settle()
             self._release_markers()
             self._publish_stats()
@@ -330,10 +333,14 @@ class Publisher:
 
     def _settle(self) -> None:
         """Confirm held batches (`ground.held`) or give them to a new primary, also idle."""
+        if not self._redis_ok and time.monotonic() < self._retry_at:
+            return
         try:
             self._xadd_many.settle()
         except redis.RedisError as exc:
             self._mark_down(exc)
+            return
+        self._redis_ok, self._failures = True, 0
 
     def _mark_down(self, exc: Exception) -> None:
         self._failures += 1

@@ -323,8 +323,9 @@ class Flush:
             letters = self._letters(
                 request.head, {**request.undeliverable, **reasons}, outcome, attempts
             )
-            self._settle(popped=request.popped, letters=letters)
-            self.redis.hdel(self.state_key, keyspace.STATE_ATTEMPTS, keyspace.STATE_FIRST_FAILED_MS)
+            if self._settle(popped=request.popped, letters=letters) == 1:
+                failures = (keyspace.STATE_ATTEMPTS, keyspace.STATE_FIRST_FAILED_MS)
+                self.redis.hdel(self.state_key, *failures)
             return Result.NEXT
         delay = backoff(attempts, base=RETRY_BASE_S, cap=RETRY_CAP_S)
         self.redis.hset(self.state_key, keyspace.STATE_RETRY_AT, time.time() + delay)

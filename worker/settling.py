@@ -26,8 +26,15 @@ that has since been replaced): nothing applied; the items stay and are sent agai
 
 
 def head_sum(items: Sequence[bytes]) -> str:
-    """The checksum settle.lua compares the outbox head with: SHA-1 of `len:item` each."""
-    return hashlib.sha1(b"".join(b"%d:%s" % (len(i), i) for i in items)).hexdigest()  # noqa: S324
+    """The checksum settle.lua compares the outbox head with: SHA-1 of `len:item` of the
+    first and the last item. An outbox changes only at its ends (pushed at the tail,
+    popped and put back at the head) and its items are unique (event ids), so the two
+    ends at the right distance mean the same items between; and it stays O(1) in Lua
+    for a digest of thousands."""
+    if not items:
+        return ""
+    ends = (items[0], items[-1])
+    return hashlib.sha1(b"".join(b"%d:%s" % (len(i), i) for i in ends)).hexdigest()  # noqa: S324
 
 
 class Settler:

@@ -7,6 +7,7 @@ The writer's client is pointed at the new primary the way a Sentinel client find
 after a failover (`follow`); the Sentinel path end to end is tests/chaos/test_failover.py.
 """
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 import redis
 
 from ground import keyspace
-from ground.connect import sync_client
+from ground.connect import async_client, sync_client
 from ground.proc import free_port, wait_until
 from ground.replicated import ReplicatedScript, connected
 from producer import Publisher
@@ -167,3 +168,40 @@ def test_a_pooled_client_follows_a_switchover_before_the_old_primary_is_demoted(
 
     wait_until(lands_on_the_new_primary, 4, "writes reaching the new primary", interval=0.05)
     client.close()
+
+
+def test_an_async_connection_busy_across_a_switchover_leaves_the_old_primary(
+    sentinels: Sentinels,
+) -> None:
+    """redis-py's asyncio pool takes a connection back without checking where it points;
+    ours disconnects one still on the former primary (`ground.connect`)."""
+    new = sentinels.replica()
+
+    async def run() -> tuple[str, int]:
+        client = async_client(sentinels.url, socket_timeout=3)
+        pool = client.connection_pool
+        busy = await pool.get_connection()  # e.g. a lease renewal waiting on WAIT
+        with redis.Redis(port=sentinels.sentinels[0][0], socket_timeout=5) as sentinel:
+            sentinel.sentinel_failover(SERVICE)
+        wait_until(lambda: switched(sentinels, new.port), 20, "the switch (SENTINEL MASTERS)")
+        pool._follow_at = 0.0  # due now
+        other = await pool.get_connection()  # learns of the new primary
+        await pool.release(other)
+        await pool.release(busy)  # last in, first out: handed out next
+        again = await pool.get_connection()
+        where = (again.host, again.port)
+        await pool.release(again)
+        await client.aclose()
+        return where
+
+    assert asyncio.run(run())[1] == new.port
+
+
+def switched(sentinels: Sentinels, port: int) -> bool:
+    """Every Sentinel's master record (what redis-py's discovery reads) names `port`; the
+    address by name moves earlier, at the promotion."""
+    for sentinel_port, _ in sentinels.sentinels:
+        with redis.Redis(port=sentinel_port, socket_timeout=2) as sentinel:
+            if sentinel.sentinel_masters()[SERVICE]["port"] != port:
+                return False
+    return True
