@@ -161,6 +161,23 @@ def sync_client(url: str, *, env: Mapping[str, str] | None = None, **kwargs: Any
     return client
 
 
+class _Follow:
+    """When a pool next asks the Sentinels for the primary: `FOLLOW_S` after they
+    answered, `FOLLOW_RETRY_S` after none did (set before asking, so that is the default)."""
+
+    def __init__(self) -> None:
+        self.at = 0.0
+
+    def due(self) -> bool:
+        if time.monotonic() < self.at:
+            return False
+        self.at = time.monotonic() + FOLLOW_RETRY_S
+        return True
+
+    def answered(self) -> None:
+        self.at = time.monotonic() + FOLLOW_S
+
+
 class _FollowingPool(SentinelConnectionPool):
     """Asks the Sentinels for the primary at most every `FOLLOW_S` as it hands out a
     connection, not only when it opens one. After a switchover, or a partition, the old
@@ -172,14 +189,13 @@ class _FollowingPool(SentinelConnectionPool):
 
     def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
-        self._follow_at = 0.0
+        self._follow = _Follow()
 
     def get_connection(self, *args: Any, **options: Any) -> Any:
-        if time.monotonic() >= self._follow_at:
-            self._follow_at = time.monotonic() + FOLLOW_RETRY_S  # while asking, and if it fails
+        if self._follow.due():
             with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
                 self.get_master_address()  # type: ignore[no-untyped-call]
-                self._follow_at = time.monotonic() + FOLLOW_S
+                self._follow.answered()
         return super().get_connection(*args, **options)
 
 
@@ -190,14 +206,13 @@ class _FollowingAsyncPool(AsyncSentinelPool):
 
     def __init__(self, service_name: str, sentinel_manager: AsyncSentinel, **kwargs: Any) -> None:
         super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
-        self._follow_at = 0.0
+        self._follow = _Follow()
 
     async def get_connection(self, *args: Any, **options: Any) -> Any:
-        if time.monotonic() >= self._follow_at:
-            self._follow_at = time.monotonic() + FOLLOW_RETRY_S
+        if self._follow.due():
             with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
                 await self.get_master_address()  # type: ignore[no-untyped-call]
-                self._follow_at = time.monotonic() + FOLLOW_S
+                self._follow.answered()
         return await super().get_connection(*args, **options)  # type: ignore[no-untyped-call]
 
     async def release(self, connection: Any) -> None:

@@ -62,19 +62,33 @@ def execute_replicated(
 
     Redis errors propagate as from `pipe.execute()`: a primary that died under the batch
     confirms nothing, and the caller treats the batch as not written."""
+    replies, replication, _ = _execute_waiting(pipe, replicas, timeout_ms)
+    return replies, replication
+
+
+def _execute_waiting(
+    pipe: Pipeline, replicas: int, timeout_ms: int
+) -> tuple[list[Any], Replication, Mapping[str, Any] | None]:
+    """`execute_replicated`, plus the `INFO replication` it asked when the `WAIT` fell
+    short (None when it did not)."""
     check_wait(replicas, timeout_ms)
     if vars(pipe).get("transaction"):  # the attribute (typed as Redis.transaction, a method)
         raise ValueError("WAIT cannot run inside MULTI: build the pipeline with transaction=False")
     pipe.wait(replicas, timeout_ms)
     *replies, acknowledged = pipe.execute()
-    return replies, _replication(pipe, int(acknowledged), replicas)
-
-
-def _replication(pipe: Pipeline, acknowledged: int, replicas: int) -> Replication:
-    if acknowledged >= replicas:
-        return Replication(acknowledged, acknowledged, replicas)
+    if int(acknowledged) >= replicas:
+        return replies, replication_of(int(acknowledged), replicas), None
     info = redis.Redis(connection_pool=pipe.connection_pool).info("replication")
-    return Replication(acknowledged, connected(info), replicas)
+    return replies, replication_of(int(acknowledged), replicas, info), info
+
+
+def replication_of(
+    acknowledged: int, replicas: int, info: Mapping[str, Any] | None = None
+) -> Replication:
+    """What a `WAIT` answered: `info` (`INFO replication`) counts the attached replicas
+    when it fell short, the only case where that count matters."""
+    attached = acknowledged if acknowledged >= replicas or info is None else connected(info)
+    return Replication(acknowledged, attached, replicas)
 
 
 def connected(info: Mapping[str, Any]) -> int:
@@ -93,7 +107,7 @@ class Attached:
     it, and a lone Redis must not pay the timeout per batch). A positive count is trusted
     for `recheck_s`; a zero never is: a batch believed to have no replica asks `INFO
     replication` after its writes, in the same round trip, and if a replica has attached
-    meanwhile it is waited for at once (`fenced_wait`). (Trusting a zero for a second let
+    meanwhile it is waited for at once, behind a `fence`. (Trusting a zero for a second let
     writes made just after a failover go unconfirmed while the old primary was coming back
     as a replica: the chaos run lost 1,096 events when Sentinel then promoted it again.)"""
 
@@ -176,12 +190,9 @@ class ReplicatedScript:
         for keys, args in calls:
             self.script(keys=keys, args=args, client=pipe)
         if self.attached.trusted() and not self.held:
-            pipe.wait(self.replicas, self.timeout_ms)
-            *replies, acknowledged = pipe.execute()
-            if int(acknowledged) >= self.replicas:
-                return replies, Replication(int(acknowledged), int(acknowledged), self.replicas)
-            info = self.client.info("replication")
-            replication = Replication(int(acknowledged), connected(info), self.replicas)
+            replies, replication, info = _execute_waiting(pipe, self.replicas, self.timeout_ms)
+            if info is None:  # confirmed
+                return replies, replication
             self.attached.count = replication.attached
         else:
             pipe.info("replication")
@@ -208,9 +219,7 @@ class ReplicatedScript:
         fenced.wait(self.replicas, self.timeout_ms)
         fenced.info("replication")  # the WAIT confirms held calls only on their history
         _, acknowledged, after = fenced.execute()
-        acked = int(acknowledged)
-        attached = acked if acked >= self.replicas else connected(after)
-        replication = Replication(acked, attached, self.replicas)
+        replication = replication_of(int(acknowledged), self.replicas, after)
         self.attached.count = replication.attached
         if replication.confirmed and not self.held.lost(History.of(after)):
             self.held.confirmed()

@@ -19,6 +19,7 @@ from ground.replicated import (
     check_wait,
     connected,
     fence,
+    replication_of,
 )
 
 Calls = Sequence[tuple[Sequence[Any], Sequence[Any]]]
@@ -73,6 +74,5 @@ class AsyncReplicatedScript:
 
     async def _replication(self, acknowledged: int) -> Replication:
         if acknowledged >= self.replicas:
-            return Replication(acknowledged, acknowledged, self.replicas)
-        attached = connected(await self.client.info("replication"))
-        return Replication(acknowledged, attached, self.replicas)
+            return replication_of(acknowledged, self.replicas)
+        return replication_of(acknowledged, self.replicas, await self.client.info("replication"))

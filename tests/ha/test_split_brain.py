@@ -184,7 +184,7 @@ def test_an_async_connection_busy_across_a_switchover_leaves_the_old_primary(
         with redis.Redis(port=sentinels.sentinels[0][0], socket_timeout=5) as sentinel:
             sentinel.sentinel_failover(SERVICE)
         wait_until(lambda: switched(sentinels, new.port), 20, "the switch (SENTINEL MASTERS)")
-        pool._follow_at = 0.0  # due now
+        pool._follow.at = 0.0  # due now
         other = await pool.get_connection()  # learns of the new primary
         await pool.release(other)
         await pool.release(busy)  # last in, first out: handed out next
